@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from vaultspec.twin.cli import twin_app
+
 app = typer.Typer(
     name="vaultspec",
     help="Azure Key Vault as code: validate, plan, apply to the twin, smoke-test.",
@@ -11,6 +13,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(twin_app, name="twin")
 
 
 def main() -> None:
