@@ -18,6 +18,8 @@ from pathlib import Path
 
 import typer
 
+from vaultspec.twin.domain.vaults import check_vault_name
+from vaultspec.twin.errors import ArmError
 from vaultspec.twin.server import DEFAULT_DATA_DIR, find_running, serve, stop
 
 twin_app = typer.Typer(help="The local Key Vault twin.", no_args_is_help=True)
@@ -37,6 +39,12 @@ def serve_command(
     if find_running(data) is not None:
         typer.echo(f"error: a twin already serves {data}; stop it with `vaultspec twin stop --data {data}`", err=True)
         raise typer.Exit(2)
+    for name in vault:
+        try:
+            check_vault_name(name)
+        except ArmError as exc:
+            typer.echo(f"error: --vault {name}: {exc.message}", err=True)
+            raise typer.Exit(2) from exc
     typer.echo(f"vaultspec twin: data {data}; Ctrl-C stops it", err=True)
     for name in vault:
         typer.echo(f"  vault {name}", err=True)

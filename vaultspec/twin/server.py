@@ -190,6 +190,7 @@ def serve(data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaul
         ssl_certfile=str(tls.server_cert),
         ssl_keyfile=str(tls.server_key),
         timeout_keep_alive=IDLE_TIMEOUT_S,
+        timeout_graceful_shutdown=1,
         log_level="warning",
         access_log=False,
         server_header=False,
