@@ -34,7 +34,14 @@ def token_for(info: TwinInfo, resource: str, principal: str | None = None) -> st
     return response.json()["access_token"]
 
 
-def arm_request(info: TwinInfo, method: str, path: str, body: Any = None, principal: str | None = None, api: str = "2024-11-01") -> requests.Response:
+def arm_request(
+    info: TwinInfo,
+    method: str,
+    path: str,
+    body: Any = None,
+    principal: str | None = None,
+    api: str = "2024-11-01",
+) -> requests.Response:
     token = token_for(info, "https://management.azure.com/", principal)
     return requests.request(
         method,

@@ -38,20 +38,59 @@ from vaultspec.twin.testing import client_options, credential, key_client, mgmt_
 
 RG = "rg-matrix"
 KEY_OPS = [
-    "create_key", "import_key", "get_key", "list_properties_of_keys", "list_properties_of_key_versions",
-    "update_key_properties", "delete_key", "get_deleted_key", "list_deleted_keys", "recover_deleted_key",
-    "purge_deleted_key", "backup_key", "restore_key_backup", "rotate_key", "get_key_rotation_policy",
-    "update_key_rotation_policy", "encrypt", "decrypt", "wrap_key", "unwrap_key", "sign", "verify", "release_key",
+    "create_key",
+    "import_key",
+    "get_key",
+    "list_properties_of_keys",
+    "list_properties_of_key_versions",
+    "update_key_properties",
+    "delete_key",
+    "get_deleted_key",
+    "list_deleted_keys",
+    "recover_deleted_key",
+    "purge_deleted_key",
+    "backup_key",
+    "restore_key_backup",
+    "rotate_key",
+    "get_key_rotation_policy",
+    "update_key_rotation_policy",
+    "encrypt",
+    "decrypt",
+    "wrap_key",
+    "unwrap_key",
+    "sign",
+    "verify",
+    "release_key",
     "get_random_bytes",
 ]
 SECRET_OPS = [
-    "set_secret", "get_secret", "list_properties_of_secrets", "list_properties_of_secret_versions",
-    "update_secret_properties", "delete_secret", "get_deleted_secret", "list_deleted_secrets", "recover_deleted_secret",
-    "purge_deleted_secret", "backup_secret", "restore_secret_backup",
+    "set_secret",
+    "get_secret",
+    "list_properties_of_secrets",
+    "list_properties_of_secret_versions",
+    "update_secret_properties",
+    "delete_secret",
+    "get_deleted_secret",
+    "list_deleted_secrets",
+    "recover_deleted_secret",
+    "purge_deleted_secret",
+    "backup_secret",
+    "restore_secret_backup",
 ]
 ALL_OPS = KEY_OPS + SECRET_OPS
-KEY_READS = {"get_key", "list_properties_of_keys", "list_properties_of_key_versions", "get_deleted_key", "list_deleted_keys"}
-SECRET_METADATA = {"list_properties_of_secrets", "list_properties_of_secret_versions", "get_deleted_secret", "list_deleted_secrets"}
+KEY_READS = {
+    "get_key",
+    "list_properties_of_keys",
+    "list_properties_of_key_versions",
+    "get_deleted_key",
+    "list_deleted_keys",
+}
+SECRET_METADATA = {
+    "list_properties_of_secrets",
+    "list_properties_of_secret_versions",
+    "get_deleted_secret",
+    "list_deleted_secrets",
+}
 
 # Built-in role -> operations it allows (Microsoft's role table, read by hand).
 ROLE_GRANTS: dict[str, tuple[str, set[str]]] = {
@@ -59,35 +98,76 @@ ROLE_GRANTS: dict[str, tuple[str, set[str]]] = {
     "Key Vault Crypto Officer": ("14b46e9e-c2b7-41b4-b07b-48a6ebf60603", set(KEY_OPS) - {"get_random_bytes"}),
     "Key Vault Crypto User": (
         "12338af0-0e69-4776-bea7-57ae8d297424",
-        KEY_READS | {"update_key_properties", "backup_key", "encrypt", "decrypt", "wrap_key", "unwrap_key", "sign", "verify"},
+        KEY_READS
+        | {
+            "update_key_properties",
+            "backup_key",
+            "encrypt",
+            "decrypt",
+            "wrap_key",
+            "unwrap_key",
+            "sign",
+            "verify",
+        },
     ),
-    "Key Vault Crypto Service Encryption User": ("e147488a-f6f5-4113-8e2d-b22465e65bf6", KEY_READS | {"wrap_key", "unwrap_key"}),
+    "Key Vault Crypto Service Encryption User": (
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+        KEY_READS | {"wrap_key", "unwrap_key"},
+    ),
     "Key Vault Crypto Service Release User": ("08bbd89e-9f13-488c-ac41-acfcb10c90ab", {"release_key"}),
     "Key Vault Secrets Officer": ("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", set(SECRET_OPS)),
     "Key Vault Secrets User": ("4633458b-17de-408a-b874-0445c86b69e6", SECRET_METADATA | {"get_secret"}),
-    "Key Vault Reader": ("21090545-7ca7-4776-b22c-e363652d74d2", KEY_READS | SECRET_METADATA | {"get_key_rotation_policy"}),
+    "Key Vault Reader": (
+        "21090545-7ca7-4776-b22c-e363652d74d2",
+        KEY_READS | SECRET_METADATA | {"get_key_rotation_policy"},
+    ),
     "Key Vault Certificates Officer": ("a4417e6f-fecd-4de8-b567-7b0420556985", set()),
-    "Key Vault Certificate User": ("db79e9a7-68ee-4b58-9aeb-b90e7c24fcba", KEY_READS | SECRET_METADATA | {"get_secret"}),
+    "Key Vault Certificate User": (
+        "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+        KEY_READS | SECRET_METADATA | {"get_secret"},
+    ),
     "Key Vault Data Access Administrator": ("8b54135c-b56d-4d72-a534-26097cfdc8d8", set()),
     "Key Vault Contributor": ("f25e0fa2-a7c8-4377-a976-54943a77a395", set()),
     "Owner": ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", set()),
 }
 # Operation -> access-policy permission (Key Vault's REST reference).
 POLICY_PERMISSION = {
-    "create_key": ("keys", "create"), "import_key": ("keys", "import"), "get_key": ("keys", "get"),
-    "list_properties_of_keys": ("keys", "list"), "list_properties_of_key_versions": ("keys", "list"),
-    "update_key_properties": ("keys", "update"), "delete_key": ("keys", "delete"), "get_deleted_key": ("keys", "get"),
-    "list_deleted_keys": ("keys", "list"), "recover_deleted_key": ("keys", "recover"), "purge_deleted_key": ("keys", "purge"),
-    "backup_key": ("keys", "backup"), "restore_key_backup": ("keys", "restore"), "rotate_key": ("keys", "rotate"),
-    "get_key_rotation_policy": ("keys", "getrotationpolicy"), "update_key_rotation_policy": ("keys", "setrotationpolicy"),
-    "encrypt": ("keys", "encrypt"), "decrypt": ("keys", "decrypt"), "wrap_key": ("keys", "wrapKey"),
-    "unwrap_key": ("keys", "unwrapKey"), "sign": ("keys", "sign"), "verify": ("keys", "verify"),
-    "release_key": ("keys", "release"), "get_random_bytes": ("keys", "get"),
-    "set_secret": ("secrets", "set"), "get_secret": ("secrets", "get"), "list_properties_of_secrets": ("secrets", "list"),
-    "list_properties_of_secret_versions": ("secrets", "list"), "update_secret_properties": ("secrets", "set"),
-    "delete_secret": ("secrets", "delete"), "get_deleted_secret": ("secrets", "list"), "list_deleted_secrets": ("secrets", "list"),
-    "recover_deleted_secret": ("secrets", "recover"), "purge_deleted_secret": ("secrets", "purge"),
-    "backup_secret": ("secrets", "backup"), "restore_secret_backup": ("secrets", "restore"),
+    "create_key": ("keys", "create"),
+    "import_key": ("keys", "import"),
+    "get_key": ("keys", "get"),
+    "list_properties_of_keys": ("keys", "list"),
+    "list_properties_of_key_versions": ("keys", "list"),
+    "update_key_properties": ("keys", "update"),
+    "delete_key": ("keys", "delete"),
+    "get_deleted_key": ("keys", "get"),
+    "list_deleted_keys": ("keys", "list"),
+    "recover_deleted_key": ("keys", "recover"),
+    "purge_deleted_key": ("keys", "purge"),
+    "backup_key": ("keys", "backup"),
+    "restore_key_backup": ("keys", "restore"),
+    "rotate_key": ("keys", "rotate"),
+    "get_key_rotation_policy": ("keys", "getrotationpolicy"),
+    "update_key_rotation_policy": ("keys", "setrotationpolicy"),
+    "encrypt": ("keys", "encrypt"),
+    "decrypt": ("keys", "decrypt"),
+    "wrap_key": ("keys", "wrapKey"),
+    "unwrap_key": ("keys", "unwrapKey"),
+    "sign": ("keys", "sign"),
+    "verify": ("keys", "verify"),
+    "release_key": ("keys", "release"),
+    "get_random_bytes": ("keys", "get"),
+    "set_secret": ("secrets", "set"),
+    "get_secret": ("secrets", "get"),
+    "list_properties_of_secrets": ("secrets", "list"),
+    "list_properties_of_secret_versions": ("secrets", "list"),
+    "update_secret_properties": ("secrets", "set"),
+    "delete_secret": ("secrets", "delete"),
+    "get_deleted_secret": ("secrets", "list"),
+    "list_deleted_secrets": ("secrets", "list"),
+    "recover_deleted_secret": ("secrets", "recover"),
+    "purge_deleted_secret": ("secrets", "purge"),
+    "backup_secret": ("secrets", "backup"),
+    "restore_secret_backup": ("secrets", "restore"),
 }
 ALL_PERMISSIONS = {
     "keys": sorted({p for k, p in POLICY_PERMISSION.values() if k == "keys"}),
@@ -115,7 +195,10 @@ def _jwk() -> JsonWebKey:
     private = ec.generate_private_key(ec.SECP256R1())
     n = private.private_numbers()
     return JsonWebKey(
-        kty="EC", crv="P-256", x=n.public_numbers.x.to_bytes(32, "big"), y=n.public_numbers.y.to_bytes(32, "big"),
+        kty="EC",
+        crv="P-256",
+        x=n.public_numbers.x.to_bytes(32, "big"),
+        y=n.public_numbers.y.to_bytes(32, "big"),
         d=n.private_value.to_bytes(32, "big"),
     )
 
@@ -196,19 +279,29 @@ RUNNERS: dict[str, Callable[[Any, Any, Fixture], Any]] = {
     "restore_key_backup": lambda k, s, fx: k.restore_key_backup(_key_backup(fx)),
     "rotate_key": lambda k, s, fx: k.rotate_key(_fresh_key(fx)),
     "get_key_rotation_policy": lambda k, s, fx: k.get_key_rotation_policy(fx.rsa_name),
-    "update_key_rotation_policy": lambda k, s, fx: k.update_key_rotation_policy(fx.rsa_name, KeyRotationPolicy(expires_in="P90D")),
+    "update_key_rotation_policy": lambda k, s, fx: k.update_key_rotation_policy(
+        fx.rsa_name, KeyRotationPolicy(expires_in="P90D")
+    ),
     "encrypt": lambda k, s, fx: _remote(k, fx, "encrypt", {"alg": "RSA-OAEP", "value": b64url(b"x")}),
-    "decrypt": lambda k, s, fx: _remote(k, fx, "decrypt", {"alg": "RSA-OAEP", "value": b64url(fx.rsa_public.encrypt(b"x", OAEP))}),
+    "decrypt": lambda k, s, fx: _remote(
+        k, fx, "decrypt", {"alg": "RSA-OAEP", "value": b64url(fx.rsa_public.encrypt(b"x", OAEP))}
+    ),
     "wrap_key": lambda k, s, fx: _remote(k, fx, "wrapkey", {"alg": "RSA-OAEP", "value": b64url(b"k" * 32)}),
-    "unwrap_key": lambda k, s, fx: _remote(k, fx, "unwrapkey", {"alg": "RSA-OAEP", "value": b64url(fx.rsa_public.encrypt(b"k", OAEP))}),
+    "unwrap_key": lambda k, s, fx: _remote(
+        k, fx, "unwrapkey", {"alg": "RSA-OAEP", "value": b64url(fx.rsa_public.encrypt(b"k", OAEP))}
+    ),
     "sign": lambda k, s, fx: _remote(k, fx, "sign", {"alg": "RS256", "value": b64url(b"\0" * 32)}),
-    "verify": lambda k, s, fx: _remote(k, fx, "verify", {"alg": "RS256", "digest": b64url(b"\0" * 32), "value": b64url(b"\0" * 256)}),
+    "verify": lambda k, s, fx: _remote(
+        k, fx, "verify", {"alg": "RS256", "digest": b64url(b"\0" * 32), "value": b64url(b"\0" * 256)}
+    ),
     "release_key": lambda k, s, fx: _release(k, fx),
     "get_random_bytes": lambda k, s, fx: k.get_random_bytes(8),
     "set_secret": lambda k, s, fx: s.set_secret(fresh_name(), "v"),
     "get_secret": lambda k, s, fx: s.get_secret(fx.secret_name),
     "list_properties_of_secrets": lambda k, s, fx: list(s.list_properties_of_secrets()),
-    "list_properties_of_secret_versions": lambda k, s, fx: list(s.list_properties_of_secret_versions(fx.secret_name)),
+    "list_properties_of_secret_versions": lambda k, s, fx: list(
+        s.list_properties_of_secret_versions(fx.secret_name)
+    ),
     "update_secret_properties": lambda k, s, fx: s.update_secret_properties(fx.secret_name, tags={"t": "1"}),
     "delete_secret": lambda k, s, fx: s.begin_delete_secret(_fresh_secret(fx)),
     "get_deleted_secret": lambda k, s, fx: s.get_deleted_secret(fx.gone_secret),
@@ -240,7 +333,9 @@ def outcome(principal_keys: Any, principal_secrets: Any, fx: Fixture, op: str) -
 def _prepare(twin: TwinInfo, vault: str, admin: str | None) -> Fixture:
     keys, secrets = key_client(twin, vault, admin), secret_client(twin, vault, admin)
     rsa_key = keys.create_rsa_key(fresh_name("rsa"))
-    public = rsa.RSAPublicNumbers(int.from_bytes(rsa_key.key.e, "big"), int.from_bytes(rsa_key.key.n, "big")).public_key()
+    public = rsa.RSAPublicNumbers(
+        int.from_bytes(rsa_key.key.e, "big"), int.from_bytes(rsa_key.key.n, "big")
+    ).public_key()
     secret = fresh_name("sec")
     secrets.set_secret(secret, "v")
     gone_key, gone_secret = fresh_name("gk"), fresh_name("gs")
@@ -248,27 +343,47 @@ def _prepare(twin: TwinInfo, vault: str, admin: str | None) -> Fixture:
     keys.begin_delete_key(gone_key).result()
     secrets.set_secret(gone_secret, "v")
     secrets.begin_delete_secret(gone_secret).result()
-    return Fixture(twin, vault, keys, secrets, rsa_key.name, rsa_key.properties.version, public, secret, gone_key, gone_secret)
+    return Fixture(
+        twin,
+        vault,
+        keys,
+        secrets,
+        rsa_key.name,
+        rsa_key.properties.version,
+        public,
+        secret,
+        gone_key,
+        gone_secret,
+    )
 
 
-def _create_vault(twin: TwinInfo, rbac: bool, policies: list[AccessPolicyEntry] | None = None, **extra: Any) -> Any:
+def _create_vault(
+    twin: TwinInfo, rbac: bool, policies: list[AccessPolicyEntry] | None = None, **extra: Any
+) -> Any:
     params = VaultCreateOrUpdateParameters(
         location="westeurope",
         properties=VaultProperties(
-            tenant_id=twin.tenant_id, sku=Sku(family="A", name="premium"), enable_rbac_authorization=rbac,
-            access_policies=policies or [], soft_delete_retention_in_days=7, **extra,
+            tenant_id=twin.tenant_id,
+            sku=Sku(family="A", name="premium"),
+            enable_rbac_authorization=rbac,
+            access_policies=policies or [],
+            soft_delete_retention_in_days=7,
+            **extra,
         ),
     )
     return mgmt_client(twin).vaults.begin_create_or_update(RG, fresh_name("mx"), params).result()
 
 
 def _assign(twin: TwinInfo, scope: str, role_guid: str, principal: str) -> None:
-    auth = AuthorizationManagementClient(credential(twin), twin.subscription_id, base_url=twin.arm_url, **client_options(twin))
+    auth = AuthorizationManagementClient(
+        credential(twin), twin.subscription_id, base_url=twin.arm_url, **client_options(twin)
+    )
     auth.role_assignments.create(
         scope,
         str(uuid.uuid4()),
         RoleAssignmentCreateParameters(
-            role_definition_id=f"/providers/Microsoft.Authorization/roleDefinitions/{role_guid}", principal_id=principal,
+            role_definition_id=f"/providers/Microsoft.Authorization/roleDefinitions/{role_guid}",
+            principal_id=principal,
             principal_type="ServicePrincipal",
         ),
     )
@@ -278,7 +393,7 @@ def _permissions(by_kind: dict[str, list[str]]) -> Permissions:
     return Permissions(keys_property=by_kind.get("keys", []), secrets=by_kind.get("secrets", []))
 
 
-# -- RBAC: each built-in role at vault scope, every operation ------------------------------------------------
+# -- RBAC: each built-in role at vault scope, every operation ---------------------------------------
 @pytest.fixture(scope="module")
 def rbac(twin: TwinInfo) -> tuple[Fixture, dict[str, str], str]:
     vault = _create_vault(twin, rbac=True)
@@ -298,7 +413,9 @@ def test_rbac_role_at_vault_scope(rbac: tuple[Fixture, dict[str, str], str], rol
     fx, principals, _ = rbac
     principal = principals[role]
     expected = "allowed" if op in ROLE_GRANTS[role][1] else "ForbiddenByRbac"
-    got = outcome(key_client(fx.twin, fx.vault, principal), secret_client(fx.twin, fx.vault, principal), fx, op)
+    got = outcome(
+        key_client(fx.twin, fx.vault, principal), secret_client(fx.twin, fx.vault, principal), fx, op
+    )
     assert got == expected, f"{role} / {op}"
 
 
@@ -309,7 +426,7 @@ def test_new_rbac_vault_grants_nobody_not_even_its_creator(twin: TwinInfo) -> No
     assert err.value.status_code == 403 and err.value.error.innererror["code"] == "ForbiddenByRbac"
 
 
-# -- RBAC scopes --------------------------------------------------------------------------------------------------
+# -- RBAC scopes ------------------------------------------------------------------------------------
 def test_key_scope_assignment_covers_only_that_key(rbac: tuple[Fixture, dict[str, str], str]) -> None:
     fx, _, vault_id = rbac
     other = _fresh_key(fx)
@@ -328,7 +445,9 @@ def test_secret_scope_assignment_covers_only_that_secret(rbac: tuple[Fixture, di
     fx, _, vault_id = rbac
     other = _fresh_secret(fx)
     principal = str(uuid.uuid4())
-    _assign(fx.twin, f"{vault_id}/secrets/{fx.secret_name}", ROLE_GRANTS["Key Vault Secrets User"][0], principal)
+    _assign(
+        fx.twin, f"{vault_id}/secrets/{fx.secret_name}", ROLE_GRANTS["Key Vault Secrets User"][0], principal
+    )
     secrets = secret_client(fx.twin, fx.vault, principal)
     assert secrets.get_secret(fx.secret_name).value == "v"
     with pytest.raises(HttpResponseError) as err:
@@ -341,7 +460,11 @@ def test_secret_scope_assignment_covers_only_that_secret(rbac: tuple[Fixture, di
 @pytest.mark.parametrize("level", ["resource group", "subscription"])
 def test_broader_scopes_are_inherited(rbac: tuple[Fixture, dict[str, str], str], level: str) -> None:
     fx, _, vault_id = rbac
-    scope = vault_id.split("/providers/")[0] if level == "resource group" else f"/subscriptions/{fx.twin.subscription_id}"
+    scope = (
+        vault_id.split("/providers/")[0]
+        if level == "resource group"
+        else f"/subscriptions/{fx.twin.subscription_id}"
+    )
     principal = str(uuid.uuid4())
     _assign(fx.twin, scope, ROLE_GRANTS["Key Vault Secrets User"][0], principal)
     assert secret_client(fx.twin, fx.vault, principal).get_secret(fx.secret_name).value == "v"
@@ -350,45 +473,77 @@ def test_broader_scopes_are_inherited(rbac: tuple[Fixture, dict[str, str], str],
 def test_keys_and_secrets_are_authorized_independently(rbac: tuple[Fixture, dict[str, str], str]) -> None:
     fx, principals, _ = rbac
     officer = principals["Key Vault Crypto Officer"]
-    assert outcome(key_client(fx.twin, fx.vault, officer), secret_client(fx.twin, fx.vault, officer), fx, "get_secret") == "ForbiddenByRbac"
+    assert (
+        outcome(
+            key_client(fx.twin, fx.vault, officer),
+            secret_client(fx.twin, fx.vault, officer),
+            fx,
+            "get_secret",
+        )
+        == "ForbiddenByRbac"
+    )
 
 
-# -- access policies: every operation, with two principals (granted exactly it / granted all but it) -------------
+# -- access policies: every operation, with two principals (granted exactly it / granted all but it) ---
 @pytest.fixture(scope="module")
 def policies(twin: TwinInfo) -> tuple[Fixture, dict[str, tuple[str, str]]]:
     admin = str(uuid.uuid4())
     everything = Permissions(keys_property=ALL_PERMISSIONS["keys"], secrets=ALL_PERMISSIONS["secrets"])
-    vault = _create_vault(twin, rbac=False, policies=[AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=admin, permissions=everything)])
+    vault = _create_vault(
+        twin,
+        rbac=False,
+        policies=[AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=admin, permissions=everything)],
+    )
     entries, pairs = [], {}
     for op in ALL_OPS:
         kind, permission = POLICY_PERMISSION[op]
         granted, refused = str(uuid.uuid4()), str(uuid.uuid4())
         pairs[op] = (granted, refused)
-        entries.append(AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=granted, permissions=_permissions({kind: [permission]})))
+        entries.append(
+            AccessPolicyEntry(
+                tenant_id=twin.tenant_id, object_id=granted, permissions=_permissions({kind: [permission]})
+            )
+        )
         rest = {k: [p for p in v if not (k == kind and p == permission)] for k, v in ALL_PERMISSIONS.items()}
         if op == "get_random_bytes":
             continue  # the refused principal has no policy at all
-        entries.append(AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=refused, permissions=_permissions(rest)))
+        entries.append(
+            AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=refused, permissions=_permissions(rest))
+        )
     mgmt_client(twin).vaults.update_access_policy(
-        RG, vault.name, "add", VaultAccessPolicyParameters(properties=VaultAccessPolicyProperties(access_policies=entries))
+        RG,
+        vault.name,
+        "add",
+        VaultAccessPolicyParameters(properties=VaultAccessPolicyProperties(access_policies=entries)),
     )
     return _prepare(twin, vault.name, admin), pairs
 
 
 @pytest.mark.parametrize("op", ALL_OPS)
-def test_access_policy_grants_exactly_its_permission(policies: tuple[Fixture, dict[str, tuple[str, str]]], op: str) -> None:
+def test_access_policy_grants_exactly_its_permission(
+    policies: tuple[Fixture, dict[str, tuple[str, str]]], op: str
+) -> None:
     fx, pairs = policies
     granted, refused = pairs[op]
-    assert outcome(key_client(fx.twin, fx.vault, granted), secret_client(fx.twin, fx.vault, granted), fx, op) == "allowed"
-    assert outcome(key_client(fx.twin, fx.vault, refused), secret_client(fx.twin, fx.vault, refused), fx, op) == "ForbiddenByPolicy"
+    assert (
+        outcome(key_client(fx.twin, fx.vault, granted), secret_client(fx.twin, fx.vault, granted), fx, op)
+        == "allowed"
+    )
+    assert (
+        outcome(key_client(fx.twin, fx.vault, refused), secret_client(fx.twin, fx.vault, refused), fx, op)
+        == "ForbiddenByPolicy"
+    )
 
 
-# -- network rules ---------------------------------------------------------------------------------------------------
+# -- network rules ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
         ({"network_acls": {"default_action": "Deny", "bypass": "None"}}, "ForbiddenByFirewall"),
-        ({"network_acls": {"default_action": "Deny", "ip_rules": [{"value": "10.0.0.0/8"}]}}, "ForbiddenByFirewall"),
+        (
+            {"network_acls": {"default_action": "Deny", "ip_rules": [{"value": "10.0.0.0/8"}]}},
+            "ForbiddenByFirewall",
+        ),
         ({"network_acls": {"default_action": "Deny", "ip_rules": [{"value": "127.0.0.1"}]}}, "allowed"),
         ({"public_network_access": "Disabled"}, "ForbiddenByConnection"),
     ],
@@ -398,13 +553,21 @@ def test_network_rules_apply_before_identity(twin: TwinInfo, extra: dict[str, An
 
     if "network_acls" in extra:
         acls = extra["network_acls"]
-        extra = {"network_acls": NetworkRuleSet(
-            default_action=acls["default_action"], bypass=acls.get("bypass", "AzureServices"),
-            ip_rules=[IPRule(value=r["value"]) for r in acls.get("ip_rules", [])],
-        )}
+        extra = {
+            "network_acls": NetworkRuleSet(
+                default_action=acls["default_action"],
+                bypass=acls.get("bypass", "AzureServices"),
+                ip_rules=[IPRule(value=r["value"]) for r in acls.get("ip_rules", [])],
+            )
+        }
     admin = str(uuid.uuid4())
     everything = Permissions(secrets=["all"])
-    vault = _create_vault(twin, rbac=False, policies=[AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=admin, permissions=everything)], **extra)
+    vault = _create_vault(
+        twin,
+        rbac=False,
+        policies=[AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=admin, permissions=everything)],
+        **extra,
+    )
     try:
         secret_client(twin, vault.name, admin).set_secret("probe", "v")
         got = "allowed"

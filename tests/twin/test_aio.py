@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any
 
 from azure.keyvault.keys.aio import KeyClient
 from azure.keyvault.keys.crypto import SignatureAlgorithm
@@ -20,9 +19,11 @@ def test_async_key_and_secret_flows(twin: TwinInfo) -> None:
     async def scenario() -> None:
         credential = async_credential(twin)
         opts = client_options(twin)
-        async with credential, KeyClient(twin.vault_url(TWIN_VAULT), credential, **opts) as keys, SecretClient(
-            twin.vault_url(TWIN_VAULT), credential, **opts
-        ) as secrets:
+        async with (
+            credential,
+            KeyClient(twin.vault_url(TWIN_VAULT), credential, **opts) as keys,
+            SecretClient(twin.vault_url(TWIN_VAULT), credential, **opts) as secrets,
+        ):
             name = fresh_name()
             key = await keys.create_rsa_key(name)
             async with CryptographyClient(key, credential, **opts) as crypto:

@@ -26,7 +26,9 @@ BIN = Path(sys.executable).parent
 
 
 def _vaultspec(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "vaultspec"), *args], capture_output=True, text=True, timeout=120, check=check)
+    return subprocess.run(
+        [str(BIN / "vaultspec"), *args], capture_output=True, text=True, timeout=120, check=check
+    )
 
 
 @pytest.fixture
@@ -40,7 +42,9 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
     )
     deadline = time.time() + 30
     while server.find_running(data) is None:
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else "twin serve exited"
+        assert process.poll() is None, (
+            process.stderr.read().decode() if process.stderr else "twin serve exited"
+        )
         assert time.time() < deadline, "twin serve did not come up in 30 s"
         time.sleep(0.05)
     yield data
@@ -58,22 +62,50 @@ def test_unmodified_sdk_program_runs_the_samples_against_the_twin(served: Path) 
     assert _vaultspec("twin", "hosts", VAULT, "--write").stdout.strip().endswith("2 already present")
     info = server.find_running(served)
     assert info is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "AZURE_", "REQUESTS_CA", "SSL_CERT"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IDENTITY_", "AZURE_", "REQUESTS_CA", "SSL_CERT"))
+    }
     env["VAULT_URL"] = info.vault_url(VAULT)
     env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
     script = f'eval "$(vaultspec twin env --data {served})" && exec {sys.executable} {SAMPLE}'
-    result = subprocess.run([shutil.which("bash") or "/bin/bash", "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [shutil.which("bash") or "/bin/bash", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "SAMPLES OK" in result.stdout
     audit = _vaultspec("twin", "audit", "--data", str(served)).stdout.splitlines()
     operations = {json.loads(line)["operationName"] for line in audit}
-    assert {"KeyCreate", "KeySign", "KeyDecrypt", "KeyUnwrap", "KeyRotate", "KeyBackup", "KeyRestore", "KeyPurge", "KeyRecover", "SecretGet"} <= operations
+    assert {
+        "KeyCreate",
+        "KeySign",
+        "KeyDecrypt",
+        "KeyUnwrap",
+        "KeyRotate",
+        "KeyBackup",
+        "KeyRestore",
+        "KeyPurge",
+        "KeyRecover",
+        "SecretGet",
+    } <= operations
 
 
 def test_env_prints_exports_for_the_running_twin(served: Path) -> None:
     lines = _vaultspec("twin", "env", "--data", str(served)).stdout.splitlines()
     names = {line.split("=", 1)[0].removeprefix("export ") for line in lines}
-    assert names == {"REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID"}
+    assert names == {
+        "REQUESTS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "AZURE_TENANT_ID",
+        "AZURE_SUBSCRIPTION_ID",
+    }
 
 
 def test_env_without_a_running_twin_is_a_clear_error(tmp_path: Path) -> None:

@@ -15,10 +15,14 @@ from vaultspec.twin.server import TwinInfo
 from vaultspec.twin.testing import TWIN_VAULT
 
 
-def vault_get(info: TwinInfo, path: str, token: str | None = None, extra: dict[str, str] | None = None) -> requests.Response:
+def vault_get(
+    info: TwinInfo, path: str, token: str | None = None, extra: dict[str, str] | None = None
+) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     headers.update(extra or {})
-    return requests.get(f"{info.vault_url(TWIN_VAULT)}{path}", headers=headers, verify=info.ca_bundle, timeout=10)
+    return requests.get(
+        f"{info.vault_url(TWIN_VAULT)}{path}", headers=headers, verify=info.ca_bundle, timeout=10
+    )
 
 
 def test_missing_token_gets_the_key_vault_challenge(twin: TwinInfo) -> None:
@@ -76,7 +80,18 @@ def _twin_key(twin: TwinInfo) -> bytes:
 
 @pytest.mark.parametrize(
     "case",
-    ["foreign-key", "hs256", "none", "wrong-aud", "arm-aud", "wrong-iss", "wrong-tid", "expired", "future-nbf", "garbage"],
+    [
+        "foreign-key",
+        "hs256",
+        "none",
+        "wrong-aud",
+        "arm-aud",
+        "wrong-iss",
+        "wrong-tid",
+        "expired",
+        "future-nbf",
+        "garbage",
+    ],
 )
 def test_invalid_tokens_are_refused_with_the_challenge(twin: TwinInfo, case: str) -> None:
     own = _twin_key(twin)

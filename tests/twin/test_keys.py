@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -30,7 +31,9 @@ def test_create_rsa_key_returns_public_jwk_with_default_ops(keys: Any, name: str
     assert key.properties.recoverable_days == 7
 
 
-@pytest.mark.parametrize("curve", [KeyCurveName.p_256, KeyCurveName.p_384, KeyCurveName.p_521, KeyCurveName.p_256_k])
+@pytest.mark.parametrize(
+    "curve", [KeyCurveName.p_256, KeyCurveName.p_384, KeyCurveName.p_521, KeyCurveName.p_256_k]
+)
 def test_create_ec_key_on_every_curve(keys: Any, curve: str) -> None:
     key = keys.create_ec_key(fresh_name(), curve=curve)
     assert key.key_type == KeyType.ec and key.key.crv == curve
@@ -75,15 +78,29 @@ def test_import_rsa_and_ec_keys_keeps_the_public_half(keys: Any) -> None:
         return i.to_bytes(size or (i.bit_length() + 7) // 8, "big")
 
     jwk = JsonWebKey(
-        kty="RSA", n=b(n.public_numbers.n), e=b(n.public_numbers.e), d=b(n.d), p=b(n.p), q=b(n.q),
-        dp=b(n.dmp1), dq=b(n.dmq1), qi=b(n.iqmp), key_ops=["sign", "verify"],
+        kty="RSA",
+        n=b(n.public_numbers.n),
+        e=b(n.public_numbers.e),
+        d=b(n.d),
+        p=b(n.p),
+        q=b(n.q),
+        dp=b(n.dmp1),
+        dq=b(n.dmq1),
+        qi=b(n.iqmp),
+        key_ops=["sign", "verify"],
     )
     imported = keys.import_key(fresh_name(), jwk)
     assert imported.key.n == b(n.public_numbers.n) and imported.key.d is None
     assert imported.key_operations == ["sign", "verify"]
     private_ec = ec.generate_private_key(ec.SECP384R1())
     en = private_ec.private_numbers()
-    ec_jwk = JsonWebKey(kty="EC", crv="P-384", x=b(en.public_numbers.x, 48), y=b(en.public_numbers.y, 48), d=b(en.private_value, 48))
+    ec_jwk = JsonWebKey(
+        kty="EC",
+        crv="P-384",
+        x=b(en.public_numbers.x, 48),
+        y=b(en.public_numbers.y, 48),
+        d=b(en.private_value, 48),
+    )
     imported_ec = keys.import_key(fresh_name(), ec_jwk, hardware_protected=True)
     assert imported_ec.key_type == KeyType.ec_hsm and imported_ec.key.x == b(en.public_numbers.x, 48)
 
@@ -111,11 +128,14 @@ def test_get_latest_and_by_version_and_missing(keys: Any, name: str) -> None:
 def test_update_properties_changes_attributes_tags_and_ops(keys: Any, name: str) -> None:
     keys.create_ec_key(name, curve="P-256")
     expires = int(time.time()) + 3600
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     updated = keys.update_key_properties(
-        name, enabled=False, tags={"team": "platform"}, key_operations=["verify"],
-        expires_on=datetime.fromtimestamp(expires, timezone.utc),
+        name,
+        enabled=False,
+        tags={"team": "platform"},
+        key_operations=["verify"],
+        expires_on=datetime.fromtimestamp(expires, UTC),
     )
     assert updated.properties.enabled is False and updated.properties.tags == {"team": "platform"}
     assert updated.key_operations == ["verify"]

@@ -53,7 +53,9 @@ def test_acknowledged_writes_survive_sigkill(own_twin: server.TwinInfo) -> None:
     while server.find_running(own_twin.data_dir) is not None and time.time() < deadline:
         time.sleep(0.05)
     again = start_twin(own_twin.data_dir)
-    assert [secret_client(again, "pvault").get_secret(n).value for n in names] == [f"value-{n}" for n in names]
+    assert [secret_client(again, "pvault").get_secret(n).value for n in names] == [
+        f"value-{n}" for n in names
+    ]
 
 
 def test_secret_values_and_private_keys_are_never_stored_in_plaintext(own_twin: server.TwinInfo) -> None:
@@ -66,8 +68,15 @@ def test_secret_values_and_private_keys_are_never_stored_in_plaintext(own_twin: 
         return i.to_bytes((i.bit_length() + 7) // 8, "big")
 
     jwk = JsonWebKey(
-        kty="RSA", n=b(numbers.public_numbers.n), e=b(numbers.public_numbers.e), d=d, p=b(numbers.p), q=b(numbers.q),
-        dp=b(numbers.dmp1), dq=b(numbers.dmq1), qi=b(numbers.iqmp),
+        kty="RSA",
+        n=b(numbers.public_numbers.n),
+        e=b(numbers.public_numbers.e),
+        d=d,
+        p=b(numbers.p),
+        q=b(numbers.q),
+        dp=b(numbers.dmp1),
+        dq=b(numbers.dmq1),
+        qi=b(numbers.iqmp),
     )
     key_client(own_twin, "pvault").import_key("imported", jwk)
     data = Path(own_twin.data_dir)
@@ -91,6 +100,8 @@ def test_audit_log_records_calls_without_secrets_or_tokens(own_twin: server.Twin
     assert CANARY not in text and token not in text and own_twin.identity_header() not in text
     events = [json.loads(line) for line in text.splitlines()]
     gets = [e for e in events if e["operationName"] == "SecretGet" and e["object"] == "audited"]
-    assert gets and gets[-1]["resultType"] == "Success" and gets[-1]["principal"] == own_twin.default_object_id
+    assert (
+        gets and gets[-1]["resultType"] == "Success" and gets[-1]["principal"] == own_twin.default_object_id
+    )
     assert gets[-1]["vault"] == "pvault" and gets[-1]["callerIpAddress"] == "127.0.0.1"
     assert any(e["httpStatusCode"] == 401 for e in events)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -44,15 +44,19 @@ def test_list_never_carries_values_and_pages(secrets: Any) -> None:
 
 def test_update_properties_disables_then_get_is_forbidden(secrets: Any, name: str) -> None:
     secrets.set_secret(name, "v")
-    updated = secrets.update_secret_properties(name, enabled=False, content_type="application/json", tags={"a": "1"})
-    assert updated.enabled is False and updated.content_type == "application/json" and updated.tags == {"a": "1"}
+    updated = secrets.update_secret_properties(
+        name, enabled=False, content_type="application/json", tags={"a": "1"}
+    )
+    assert (
+        updated.enabled is False and updated.content_type == "application/json" and updated.tags == {"a": "1"}
+    )
     with pytest.raises(HttpResponseError) as err:
         secrets.get_secret(name)
     assert err.value.status_code == 403 and err.value.error.innererror["code"] == "SecretDisabled"
 
 
 def test_expired_and_not_yet_valid_secrets_still_get_as_key_vault_documents(secrets: Any) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     expired = secrets.set_secret(fresh_name(), "old", expires_on=now - timedelta(seconds=1))
     future = secrets.set_secret(fresh_name(), "new", not_before=now + timedelta(hours=1))
     assert secrets.get_secret(expired.name).value == "old"

@@ -31,13 +31,17 @@ DATA = typer.Option(DEFAULT_DATA_DIR, "--data", help="Data dir of the twin.")
 
 @twin_app.command("serve")
 def serve_command(
-    port: int = typer.Option(None, "--port", help="HTTPS port (default: the remembered one, else a free one)."),
+    port: int = typer.Option(
+        None, "--port", help="HTTPS port (default: the remembered one, else a free one)."
+    ),
     data: Path = DATA,
     vault: list[str] = typer.Option([], "--vault", help="Create this vault if missing (repeatable)."),
 ) -> None:
     """Run the twin in the foreground."""
     if find_running(data) is not None:
-        typer.echo(f"error: a twin already serves {data}; stop it with `vaultspec twin stop --data {data}`", err=True)
+        typer.echo(
+            f"error: a twin already serves {data}; stop it with `vaultspec twin stop --data {data}`", err=True
+        )
         raise typer.Exit(2)
     for name in vault:
         try:
@@ -56,14 +60,19 @@ def env_command(data: Path = DATA) -> None:
     """Print `export` lines for the running twin."""
     info = find_running(data)
     if info is None:
-        typer.echo(f"error: no twin is running for {data}; start one with `vaultspec twin serve --data {data}`", err=True)
+        typer.echo(
+            f"error: no twin is running for {data}; start one with `vaultspec twin serve --data {data}`",
+            err=True,
+        )
         raise typer.Exit(1)
     for key, value in info.env().items():
         typer.echo(f"export {key}={shlex.quote(value)}")
 
 
 def hosts_lines(names: list[str]) -> list[str]:
-    return [f"127.0.0.1 {name.lower()}.vault.localhost" for name in ["", *names] if name] + ["127.0.0.1 vault.localhost"]
+    return [f"127.0.0.1 {name.lower()}.vault.localhost" for name in ["", *names] if name] + [
+        "127.0.0.1 vault.localhost"
+    ]
 
 
 @twin_app.command("hosts")
@@ -84,7 +93,10 @@ def hosts_command(
             with HOSTS_FILE.open("a") as hosts:
                 hosts.write("".join(f"{line} {HOSTS_MARK}\n" for line in missing))
     except OSError as exc:
-        typer.echo(f"error: cannot update {HOSTS_FILE}: {exc.strerror}; run as root or add these lines yourself:", err=True)
+        typer.echo(
+            f"error: cannot update {HOSTS_FILE}: {exc.strerror}; run as root or add these lines yourself:",
+            err=True,
+        )
         for line in lines:
             typer.echo(line, err=True)
         raise typer.Exit(1) from exc

@@ -33,7 +33,11 @@ CURVES: dict[str, type[ec.EllipticCurve]] = {
 }
 _CURVE_NAMES = {cls.name: crv for crv, cls in CURVES.items()}
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "256": hashes.SHA256,
+    "384": hashes.SHA384,
+    "512": hashes.SHA512,
+}
 RSA_SIGN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 EC_SIGN_ALGORITHMS = {"ES256": "P-256", "ES256K": "P-256K", "ES384": "P-384", "ES512": "P-521"}
 RSA_ENCRYPT_ALGORITHMS = ("RSA1_5", "RSA-OAEP", "RSA-OAEP-256")
@@ -106,7 +110,11 @@ def public_jwk(key: PrivateKey | PublicKey) -> dict[str, str]:
         return {"n": b64url(_uint(numbers.n)), "e": b64url(_uint(numbers.e))}
     numbers = public.public_numbers()
     size = (public.curve.key_size + 7) // 8
-    return {"crv": curve_name(public), "x": b64url(_uint(numbers.x, size)), "y": b64url(_uint(numbers.y, size))}
+    return {
+        "crv": curve_name(public),
+        "x": b64url(_uint(numbers.x, size)),
+        "y": b64url(_uint(numbers.y, size)),
+    }
 
 
 def key_size(key: PrivateKey) -> int:
@@ -175,10 +183,14 @@ def _rsa_padding(scheme: _SignScheme) -> padding.AsymmetricPadding:
 
 def _check_digest(digest: bytes, hash_cls: type[hashes.HashAlgorithm], alg: str) -> None:
     if len(digest) != hash_cls.digest_size:
-        raise ValueError(f"digest length {len(digest)} does not match algorithm {alg} ({hash_cls.digest_size})")
+        raise ValueError(
+            f"digest length {len(digest)} does not match algorithm {alg} ({hash_cls.digest_size})"
+        )
 
 
-def _ec_hash(alg: str, key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> type[hashes.HashAlgorithm]:
+def _ec_hash(
+    alg: str, key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey
+) -> type[hashes.HashAlgorithm]:
     if alg not in EC_SIGN_ALGORITHMS:
         raise ValueError(f"algorithm '{alg}' is not valid for an EC key")
     if EC_SIGN_ALGORITHMS[alg] != curve_name(key):

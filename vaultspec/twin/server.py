@@ -139,7 +139,9 @@ def find_running(data_dir: Path | str = DEFAULT_DATA_DIR) -> TwinInfo | None:
         return None
 
 
-def _build(data_dir: Path, port: int | None, vaults: tuple[str, ...]) -> tuple[object, socket.socket, TwinInfo]:
+def _build(
+    data_dir: Path, port: int | None, vaults: tuple[str, ...]
+) -> tuple[object, socket.socket, TwinInfo]:
     """Backend, app and a listening socket; the runtime file is written once the socket listens."""
     from vaultspec.twin.domain.backend import TwinBackend
     from vaultspec.twin.http.app import create_app
@@ -173,7 +175,9 @@ def _build(data_dir: Path, port: int | None, vaults: tuple[str, ...]) -> tuple[o
     return (app, backend, tls), sock, info
 
 
-def serve(data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaults: tuple[str, ...] = ()) -> None:
+def serve(
+    data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaults: tuple[str, ...] = ()
+) -> None:
     """Run the twin in the foreground until SIGINT/SIGTERM."""
     import uvicorn
 
@@ -230,8 +234,9 @@ def _ready(info: TwinInfo, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            with socket.create_connection((HOST, info.port), timeout=1) as raw, context.wrap_socket(
-                raw, server_hostname="localhost"
+            with (
+                socket.create_connection((HOST, info.port), timeout=1) as raw,
+                context.wrap_socket(raw, server_hostname="localhost"),
             ):
                 return True
         except OSError:
@@ -240,7 +245,10 @@ def _ready(info: TwinInfo, timeout: float) -> bool:
 
 
 def start_background(
-    data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaults: tuple[str, ...] = (), timeout: float = 30.0
+    data_dir: Path | str = DEFAULT_DATA_DIR,
+    port: int | None = None,
+    vaults: tuple[str, ...] = (),
+    timeout: float = 30.0,
 ) -> TwinInfo:
     """Start a twin process for `data_dir` (or reuse the one running) and wait until it answers TLS."""
     data_dir = Path(data_dir)
@@ -256,7 +264,9 @@ def start_background(
     for name in vaults:
         command += ["--vault", name]
     with open(data_dir / LOG_FILE, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         info = read_info(data_dir)
@@ -292,7 +302,7 @@ def stop(data_dir: Path | str = DEFAULT_DATA_DIR, timeout: float = 10.0) -> bool
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m vaultspec.twin.server --data DIR [--port P] [--vault NAME]...` (used by start_background)."""
+    """`python -m vaultspec.twin.server --data DIR [--port P] [--vault NAME]...` (start_background)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="vaultspec.twin.server")

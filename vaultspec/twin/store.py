@@ -192,7 +192,9 @@ class Store:
 
     def _migrate(self) -> None:
         conn = self.conn()
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied REAL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied REAL)"
+        )
         with self.transaction():
             done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
             for number, script in enumerate(MIGRATIONS, start=1):
@@ -214,13 +216,17 @@ class Store:
 
     # -- vaults -----------------------------------------------------------------------------
     def get_vault(self, name: str) -> VaultRow | None:
-        row = self.conn().execute(
-            "SELECT name, body, created, deleted_at, purge_at FROM vaults WHERE name=?", (name,)
-        ).fetchone()
+        row = (
+            self.conn()
+            .execute("SELECT name, body, created, deleted_at, purge_at FROM vaults WHERE name=?", (name,))
+            .fetchone()
+        )
         return VaultRow(row[0], json.loads(row[1]), row[2], row[3], row[4]) if row else None
 
     def list_vaults(self) -> list[VaultRow]:
-        rows = self.conn().execute("SELECT name, body, created, deleted_at, purge_at FROM vaults ORDER BY name")
+        rows = self.conn().execute(
+            "SELECT name, body, created, deleted_at, purge_at FROM vaults ORDER BY name"
+        )
         return [VaultRow(r[0], json.loads(r[1]), r[2], r[3], r[4]) for r in rows]
 
     def put_vault(self, row: VaultRow) -> None:
@@ -239,10 +245,15 @@ class Store:
 
     # -- keys and secrets -------------------------------------------------------------------
     def get_object(self, vault: str, kind: str, name: str) -> ObjectRow | None:
-        row = self.conn().execute(
-            "SELECT vault, kind, name, deleted_at, purge_at, policy FROM objects WHERE vault=? AND kind=? AND name=?",
-            (vault, kind, name),
-        ).fetchone()
+        row = (
+            self.conn()
+            .execute(
+                "SELECT vault, kind, name, deleted_at, purge_at, policy FROM objects "
+                "WHERE vault=? AND kind=? AND name=?",
+                (vault, kind, name),
+            )
+            .fetchone()
+        )
         return _object(row) if row else None
 
     def list_objects(self, vault: str, kind: str, deleted: bool) -> list[ObjectRow]:
@@ -356,9 +367,11 @@ class Store:
         )
 
     def list_records(self, record_type: str) -> list[tuple[str, dict[str, Any]]]:
-        rows = self.conn().execute(
-            "SELECT scope, body FROM records WHERE type=? ORDER BY id", (record_type,)
-        ).fetchall()
+        rows = (
+            self.conn()
+            .execute("SELECT scope, body FROM records WHERE type=? ORDER BY id", (record_type,))
+            .fetchall()
+        )
         return [(r[0], json.loads(r[1])) for r in rows]
 
 

@@ -36,7 +36,13 @@ from vaultspec.twin.server import TwinInfo, start_background, stop
 
 TWIN_VAULT = "twinkv"
 _ENV_LOCK = threading.Lock()
-_MI_VARS = ("IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "AZURE_FEDERATED_TOKEN_FILE")
+_MI_VARS = (
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "AZURE_FEDERATED_TOKEN_FILE",
+)
 
 
 def start_twin(data_dir: Path | str, vaults: tuple[str, ...] = ()) -> TwinInfo:
@@ -93,7 +99,9 @@ def key_client(info: TwinInfo, vault: str, principal_id: str | None = None, **kw
 def secret_client(info: TwinInfo, vault: str, principal_id: str | None = None, **kwargs: Any) -> Any:
     from azure.keyvault.secrets import SecretClient
 
-    return SecretClient(info.vault_url(vault), credential(info, principal_id), **client_options(info), **kwargs)
+    return SecretClient(
+        info.vault_url(vault), credential(info, principal_id), **client_options(info), **kwargs
+    )
 
 
 def crypto_client(info: TwinInfo, key: Any, principal_id: str | None = None, **kwargs: Any) -> Any:

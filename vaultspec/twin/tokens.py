@@ -63,13 +63,17 @@ class TokenAuthority:
     def __init__(self, data_dir: Path, tenant_id: str) -> None:
         self._key = _load_or_create_key(data_dir)
         self._public = self._key.public_key()
-        der = self._public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        der = self._public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         self.key_id = b64url(hashlib.sha256(der).digest()[:16])
         self.tenant_id = tenant_id
         self.issuer = f"https://sts.windows.net/{tenant_id}/"
         self._cache: dict[str, Principal] = {}
 
-    def issue(self, audience: str, object_id: str, app_id: str | None = None, lifetime: int = TOKEN_LIFETIME_S) -> tuple[str, int]:
+    def issue(
+        self, audience: str, object_id: str, app_id: str | None = None, lifetime: int = TOKEN_LIFETIME_S
+    ) -> tuple[str, int]:
         now = int(time.time())
         exp = now + lifetime
         claims = {

@@ -10,7 +10,12 @@ import uuid
 
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.keys import KeyClient
-from azure.keyvault.keys.crypto import CryptographyClient, EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm
+from azure.keyvault.keys.crypto import (
+    CryptographyClient,
+    EncryptionAlgorithm,
+    KeyWrapAlgorithm,
+    SignatureAlgorithm,
+)
 from azure.keyvault.secrets import SecretClient
 
 vault_url = os.environ["VAULT_URL"]
@@ -31,7 +36,9 @@ wrapped = crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, b"k" * 32).encrypted_ke
 assert crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped).key == b"k" * 32
 ec_key = keys.create_ec_key(f"sample-ec-{suffix}", curve="P-256")
 ec_crypto = CryptographyClient(ec_key, credential)
-assert ec_crypto.verify(SignatureAlgorithm.es256, digest, ec_crypto.sign(SignatureAlgorithm.es256, digest).signature).is_valid
+assert ec_crypto.verify(
+    SignatureAlgorithm.es256, digest, ec_crypto.sign(SignatureAlgorithm.es256, digest).signature
+).is_valid
 
 # rotate, backup, delete, purge, restore, delete, recover
 rotated = keys.rotate_key(key.name)

@@ -72,7 +72,12 @@ OPERATIONS: dict[str, Operation] = {
             ("backup_key", "backup", "keys/backup/action", "KeyBackup"),
             ("restore_key_backup", "restore", "keys/restore/action", "KeyRestore"),
             ("rotate_key", "rotate", "keys/rotate/action", "KeyRotate"),
-            ("get_key_rotation_policy", "getrotationpolicy", "keyrotationpolicies/read", "KeyRotationPolicyGet"),
+            (
+                "get_key_rotation_policy",
+                "getrotationpolicy",
+                "keyrotationpolicies/read",
+                "KeyRotationPolicyGet",
+            ),
             (
                 "update_key_rotation_policy",
                 "setrotationpolicy",
@@ -95,7 +100,12 @@ OPERATIONS: dict[str, Operation] = {
             ("set_secret", "set", "secrets/setSecret/action", "SecretSet"),
             ("get_secret", "get", "secrets/getSecret/action", "SecretGet"),
             ("list_properties_of_secrets", "list", "secrets/readMetadata/action", "SecretList"),
-            ("list_properties_of_secret_versions", "list", "secrets/readMetadata/action", "SecretListVersions"),
+            (
+                "list_properties_of_secret_versions",
+                "list",
+                "secrets/readMetadata/action",
+                "SecretListVersions",
+            ),
             ("update_secret_properties", "set", "secrets/update/action", "SecretUpdate"),
             ("delete_secret", "delete", "secrets/delete", "SecretDelete"),
             ("get_deleted_secret", "list", "secrets/readMetadata/action", "SecretGetDeleted"),
@@ -108,11 +118,29 @@ OPERATIONS: dict[str, Operation] = {
     ),
 }
 
-KEY_PERMISSIONS = (
-    "get list update create import delete recover backup restore decrypt encrypt unwrapKey wrapKey "
-    "verify sign purge rotate getrotationpolicy setrotationpolicy release"
-).split()
-SECRET_PERMISSIONS = "get list set delete recover backup restore purge".split()
+KEY_PERMISSIONS = [
+    "get",
+    "list",
+    "update",
+    "create",
+    "import",
+    "delete",
+    "recover",
+    "backup",
+    "restore",
+    "decrypt",
+    "encrypt",
+    "unwrapKey",
+    "wrapKey",
+    "verify",
+    "sign",
+    "purge",
+    "rotate",
+    "getrotationpolicy",
+    "setrotationpolicy",
+    "release",
+]
+SECRET_PERMISSIONS = ["get", "list", "set", "delete", "recover", "backup", "restore", "purge"]
 
 
 @dataclass(frozen=True)
@@ -192,7 +220,8 @@ def caller_allowed_by_network(properties: dict[str, Any], caller_ip: str) -> Dec
     return Decision(
         False,
         "ForbiddenByFirewall",
-        f"Client address is not authorized and caller is not a trusted service.\r\nClient address: {caller_ip}",
+        "Client address is not authorized and caller is not a trusted service.\r\n"
+        f"Client address: {caller_ip}",
     )
 
 
@@ -220,7 +249,11 @@ def decide(
     if properties.get("enableRbacAuthorization"):
         resource = vault_id if object_name is None else f"{vault_id}/{operation.kind}/{object_name}"
         for a in assignments:
-            if a.principal_id == principal and scope_covers(a.scope, resource) and role_grants(a.role_guid, operation.data_action):
+            if (
+                a.principal_id == principal
+                and scope_covers(a.scope, resource)
+                and role_grants(a.role_guid, operation.data_action)
+            ):
                 return ALLOW
         return Decision(
             False,

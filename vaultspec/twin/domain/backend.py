@@ -93,7 +93,9 @@ class TwinBackend:
             operation=OPERATIONS[operation],
             object_name=object_name,
             caller_ip=caller_ip,
-            assignments=self._current_assignments() if body["properties"].get("enableRbacAuthorization") else (),
+            assignments=self._current_assignments()
+            if body["properties"].get("enableRbacAuthorization")
+            else (),
         )
 
     # -- bootstrap ---------------------------------------------------------------------------------
@@ -135,5 +137,3 @@ class TwinBackend:
     def close(self) -> None:
         self.audit.close()
         self.store.close()
-
-

@@ -86,7 +86,11 @@ class KeyService:
     # -- shapes --------------------------------------------------------------------------------
     def bundle(self, vault: VaultRef, row: VersionRow) -> dict[str, Any]:
         meta = row.meta
-        key = {"kid": f"{vault.url}/keys/{row.name}/{row.version}", "kty": meta["kty"], "key_ops": meta["key_ops"]}
+        key = {
+            "kid": f"{vault.url}/keys/{row.name}/{row.version}",
+            "kty": meta["kty"],
+            "key_ops": meta["key_ops"],
+        }
         key.update(meta["jwk"])
         out: dict[str, Any] = {"key": key, "attributes": attributes_out(meta["attributes"], vault)}
         if meta.get("tags") is not None:
@@ -104,7 +108,9 @@ class KeyService:
             out["tags"] = row.meta["tags"]
         return out
 
-    def deleted_fields(self, vault: VaultRef, name: str, deleted_at: float, purge_at: float | None) -> dict[str, Any]:
+    def deleted_fields(
+        self, vault: VaultRef, name: str, deleted_at: float, purge_at: float | None
+    ) -> dict[str, Any]:
         return {
             "recoveryId": f"{vault.url}/deletedkeys/{name}",
             "deletedDate": int(deleted_at),
@@ -161,7 +167,9 @@ class KeyService:
             "tags": tags,
             "release_policy": release_policy,
         }
-        return self.store.add_version(vault.name, "key", name, new_version(), meta, crypto.private_to_der(private))
+        return self.store.add_version(
+            vault.name, "key", name, new_version(), meta, crypto.private_to_der(private)
+        )
 
     def create_key(self, vault: VaultRef, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST /keys/{name}/create."""
@@ -220,7 +228,9 @@ class KeyService:
     def list_key_versions(self, vault: VaultRef, name: str) -> list[dict[str, Any]]:
         return [self.item(vault, row) for row in self.objects.list_versions(vault, name)]
 
-    def update_key_properties(self, vault: VaultRef, name: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update_key_properties(
+        self, vault: VaultRef, name: str, version: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
         """PATCH /keys/{name}/{version}: key_ops, attributes, tags, release_policy."""
         row = self.objects.version(vault, name, version)
         meta = dict(row.meta)
@@ -240,15 +250,24 @@ class KeyService:
     # -- lifecycle -------------------------------------------------------------------------------
     def delete_key(self, vault: VaultRef, name: str) -> dict[str, Any]:
         obj, latest = self.objects.delete(vault, name)
-        return {**self.bundle(vault, latest), **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at)}
+        return {
+            **self.bundle(vault, latest),
+            **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at),
+        }
 
     def get_deleted_key(self, vault: VaultRef, name: str) -> dict[str, Any]:
         obj, latest = self.objects.deleted(vault, name)
-        return {**self.bundle(vault, latest), **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at)}
+        return {
+            **self.bundle(vault, latest),
+            **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at),
+        }
 
     def list_deleted_keys(self, vault: VaultRef) -> list[dict[str, Any]]:
         return [
-            {**self.item(vault, latest), **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at)}
+            {
+                **self.item(vault, latest),
+                **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at),
+            }
             for obj, latest in self.objects.list_deleted(vault)
         ]
 
@@ -284,7 +303,14 @@ class KeyService:
         if expiry:
             attrs["exp"] = now() + duration_days(expiry, "expiryTime") * 86400
         row = self._store_new_version(
-            vault, latest.name, meta["kty"], private, meta["key_ops"], attrs, meta.get("tags"), meta.get("release_policy")
+            vault,
+            latest.name,
+            meta["kty"],
+            private,
+            meta["key_ops"],
+            attrs,
+            meta.get("tags"),
+            meta.get("release_policy"),
         )
         return self.bundle(vault, row)
 
@@ -340,7 +366,9 @@ class KeyService:
         return {"id": f"{vault.url}/keys/{obj.name}/rotationpolicy", **policy}
 
     # -- cryptography ------------------------------------------------------------------------------
-    def _usable(self, vault: VaultRef, name: str, version: str, op: str) -> tuple[VersionRow, crypto.PrivateKey]:
+    def _usable(
+        self, vault: VaultRef, name: str, version: str, op: str
+    ) -> tuple[VersionRow, crypto.PrivateKey]:
         row = self.objects.version(vault, name, version)
         meta = row.meta
         if op not in meta["key_ops"]:
@@ -351,7 +379,9 @@ class KeyService:
         if op not in _WINDOW_EXEMPT:
             stamp = now()
             if attrs.get("nbf") is not None and stamp < attrs["nbf"]:
-                raise forbidden(f"Operation {op} is not allowed on a key that is not yet valid.", "KeyNotYetValid")
+                raise forbidden(
+                    f"Operation {op} is not allowed on a key that is not yet valid.", "KeyNotYetValid"
+                )
             if attrs.get("exp") is not None and stamp >= attrs["exp"]:
                 raise forbidden(f"Operation {op} is not allowed on an expired key.", "KeyExpired")
         return row, self._keys.get(self.store, row)
@@ -393,13 +423,17 @@ class KeyService:
         _, key = self._usable(vault, name, version, "verify")
         return {"value": bool(self._run(crypto.verify, key, alg, digest, signature))}
 
-    def encrypt(self, vault: VaultRef, name: str, version: str, body: dict[str, Any], op: str = "encrypt") -> dict[str, Any]:
+    def encrypt(
+        self, vault: VaultRef, name: str, version: str, body: dict[str, Any], op: str = "encrypt"
+    ) -> dict[str, Any]:
         alg, plaintext = self._alg(body), self._bytes(body, "value")
         row, key = self._usable(vault, name, version, op)
         ciphertext = self._run(crypto.encrypt, key, alg, plaintext)
         return {"kid": self._kid(vault, row), "value": crypto.b64url(ciphertext)}
 
-    def decrypt(self, vault: VaultRef, name: str, version: str, body: dict[str, Any], op: str = "decrypt") -> dict[str, Any]:
+    def decrypt(
+        self, vault: VaultRef, name: str, version: str, body: dict[str, Any], op: str = "decrypt"
+    ) -> dict[str, Any]:
         alg, ciphertext = self._alg(body), self._bytes(body, "value")
         row, key = self._usable(vault, name, version, op)
         plaintext = self._run(crypto.decrypt, key, alg, ciphertext)
@@ -419,7 +453,9 @@ class KeyService:
         if not row.meta["attributes"].get("exportable"):
             raise forbidden(f"Key {row.name} is not exportable.", "KeyNotExportable")
         raise KeyVaultError(
-            400, "BadParameter", "The target attestation token could not be verified: the twin has no attestation service."
+            400,
+            "BadParameter",
+            "The target attestation token could not be verified: the twin has no attestation service.",
         )
 
     @staticmethod

@@ -93,7 +93,9 @@ def attributes_in(raw: dict[str, Any] | None, current: dict[str, Any] | None = N
 def tags_in(raw: Any) -> dict[str, str] | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
         raise bad_parameter("tags must be an object of string values")
     if len(raw) > 15:
         raise bad_parameter("at most 15 tags are allowed")
@@ -194,7 +196,9 @@ class ObjectKind:
     def delete(self, vault: VaultRef, name: str) -> tuple[ObjectRow, VersionRow]:
         obj = self.active(vault, name)
         stamp = now()
-        row = ObjectRow(obj.vault, obj.kind, obj.name, stamp, stamp + vault.retention_days * 86400, obj.policy)
+        row = ObjectRow(
+            obj.vault, obj.kind, obj.name, stamp, stamp + vault.retention_days * 86400, obj.policy
+        )
         self.store.put_object(row)
         latest = self.store.get_version(vault.name, self.kind, name)
         assert latest is not None
@@ -209,7 +213,7 @@ class ObjectKind:
         obj, _ = self.deleted(vault, name)
         if vault.purge_protection:
             raise forbidden(
-                f"Operation \"purge\" is not allowed on {self.kind} {name}: the vault has purge protection "
+                f'Operation "purge" is not allowed on {self.kind} {name}: the vault has purge protection '
                 "enabled, so it is purged automatically at its scheduled purge date.",
                 "PurgeProtectionEnabled",
             )
@@ -245,9 +249,13 @@ class ObjectKind:
             raw = base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4))
             if not raw.startswith(BACKUP_MAGIC):
                 raise ValueError("magic")
-            document = json.loads(self._backup.open(raw[len(BACKUP_MAGIC) :], f"vaultspec-twin-backup/{self.kind}"))
+            document = json.loads(
+                self._backup.open(raw[len(BACKUP_MAGIC) :], f"vaultspec-twin-backup/{self.kind}")
+            )
         except Exception as exc:  # any tampering or foreign blob is the caller's mistake
-            raise bad_parameter(f"Backup blob could not be restored: it is not a valid {self.kind} backup.") from exc
+            raise bad_parameter(
+                f"Backup blob could not be restored: it is not a valid {self.kind} backup."
+            ) from exc
         name = document["name"]
         if self._object(vault, name) is not None:
             raise KeyVaultError(
@@ -260,7 +268,12 @@ class ObjectKind:
         with self.store.transaction():
             for item in document["versions"]:
                 last = self.store.add_version(
-                    vault.name, self.kind, name, item["version"], item["meta"], base64.b64decode(item["payload"])
+                    vault.name,
+                    self.kind,
+                    name,
+                    item["version"],
+                    item["meta"],
+                    base64.b64decode(item["payload"]),
                 )
             if document.get("policy"):
                 self.store.put_object(ObjectRow(vault.name, self.kind, name, None, None, document["policy"]))

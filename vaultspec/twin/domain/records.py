@@ -51,10 +51,14 @@ class RecordService:
     def assignments(self) -> list[Assignment]:
         return [Assignment.from_arm(body) for _, body in self.store.list_records(ROLE_ASSIGNMENT)]
 
-    def create_role_assignment(self, scope: str, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def create_role_assignment(
+        self, scope: str, name: str, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
         scope = normalise_scope(scope)
         if not is_guid(name):
-            raise arm_bad_request(f"The role assignment name '{name}' is not a valid GUID.", name, "InvalidRoleAssignmentId")
+            raise arm_bad_request(
+                f"The role assignment name '{name}' is not a valid GUID.", name, "InvalidRoleAssignmentId"
+            )
         props = (body or {}).get("properties")
         if not isinstance(props, dict):
             raise arm_bad_request("properties is required", "properties")
@@ -69,10 +73,15 @@ class RecordService:
             )
         principal = props.get("principalId")
         if not is_guid(principal):
-            raise arm_bad_request("properties.principalId must be a GUID", "properties.principalId", "InvalidPrincipalId")
+            raise arm_bad_request(
+                "properties.principalId must be a GUID", "properties.principalId", "InvalidPrincipalId"
+            )
         principal_type = props.get("principalType") or "ServicePrincipal"
         if principal_type not in PRINCIPAL_TYPES:
-            raise arm_bad_request(f"properties.principalType must be one of {', '.join(PRINCIPAL_TYPES)}", "properties.principalType")
+            raise arm_bad_request(
+                f"properties.principalType must be one of {', '.join(PRINCIPAL_TYPES)}",
+                "properties.principalType",
+            )
         record_id = f"{scope.rstrip('/')}/providers/{ROLE_ASSIGNMENT}/{name}".replace("//", "/")
         existing = self.store.get_record(record_id)
         wanted = (principal.lower(), guid, scope.lower())
@@ -86,17 +95,21 @@ class RecordService:
                     name,
                 )
             return existing, False
-        for scope_seen, other in self.store.list_records(ROLE_ASSIGNMENT):
+        for _, other in self.store.list_records(ROLE_ASSIGNMENT):
             a = Assignment.from_arm(other)
             if (a.principal_id, a.role_guid, a.scope) == wanted:
-                raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists.", other["id"])
+                raise ArmError(
+                    409, "RoleAssignmentExists", "The role assignment already exists.", other["id"]
+                )
         stamp = _now()
         record = {
             "id": record_id,
             "name": name,
             "type": ROLE_ASSIGNMENT,
             "properties": {
-                "roleDefinitionId": f"/subscriptions/{self.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+                "roleDefinitionId": (
+                    f"/subscriptions/{self.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+                ),
                 "principalId": principal,
                 "principalType": principal_type,
                 "scope": scope,
@@ -112,12 +125,16 @@ class RecordService:
         self.store.put_record(record_id, ROLE_ASSIGNMENT, scope, record)
         return record, True
 
-    def list_role_assignments(self, scope: str, principal_filter: str | None = None, at_scope: bool = False) -> list[dict[str, Any]]:
+    def list_role_assignments(
+        self, scope: str, principal_filter: str | None = None, at_scope: bool = False
+    ) -> list[dict[str, Any]]:
         """Assignments that apply at `scope` (at or above it) and, unless `at_scope`, below it."""
         scope = normalise_scope(scope)
         out = []
         for stored_scope, body in self.store.list_records(ROLE_ASSIGNMENT):
-            applies = scope_covers(stored_scope, scope) or (not at_scope and scope_covers(scope, stored_scope))
+            applies = scope_covers(stored_scope, scope) or (
+                not at_scope and scope_covers(scope, stored_scope)
+            )
             if not applies:
                 continue
             if principal_filter and body["properties"]["principalId"].lower() != principal_filter.lower():
@@ -145,14 +162,28 @@ class RecordService:
             raise arm_bad_request("properties is required", "properties")
         level = str(props.get("level", ""))
         if level not in ("CanNotDelete", "ReadOnly"):
-            raise arm_bad_request("properties.level must be CanNotDelete or ReadOnly", "properties.level", "LockLevelInvalid")
-        return self._put(scope, LOCK, name, {"level": level, "notes": props.get("notes"), "owners": props.get("owners") or []})
+            raise arm_bad_request(
+                "properties.level must be CanNotDelete or ReadOnly", "properties.level", "LockLevelInvalid"
+            )
+        return self._put(
+            scope,
+            LOCK,
+            name,
+            {"level": level, "notes": props.get("notes"), "owners": props.get("owners") or []},
+        )
 
-    def put_diagnostic_setting(self, scope: str, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def put_diagnostic_setting(
+        self, scope: str, name: str, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
         props = (body or {}).get("properties")
         if not isinstance(props, dict):
             raise arm_bad_request("properties is required", "properties")
-        destinations = ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId", "marketplacePartnerId")
+        destinations = (
+            "workspaceId",
+            "storageAccountId",
+            "eventHubAuthorizationRuleId",
+            "marketplacePartnerId",
+        )
         if not any(props.get(d) for d in destinations):
             raise arm_bad_request(
                 "A diagnostic setting needs at least one destination (workspaceId, storageAccountId, "
@@ -164,7 +195,9 @@ class RecordService:
                 raise arm_bad_request(f"properties.{field} must be a list", f"properties.{field}")
         return self._put(scope, DIAGNOSTIC_SETTING, name, props)
 
-    def _put(self, scope: str, record_type: str, name: str, props: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def _put(
+        self, scope: str, record_type: str, name: str, props: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
         if not name or "/" in name:
             raise arm_bad_request(f"'{name}' is not a valid name", "name")
         record_id = self.record_id(scope, record_type, name)
@@ -187,7 +220,8 @@ class RecordService:
             raise ArmError(
                 409,
                 "ScopeLocked",
-                f"The scope '{resource_id}' cannot perform {operation} operation because following scope(s) are "
+                f"The scope '{resource_id}' cannot perform {operation} operation because following "
+                "scope(s) are "
                 f"locked: {scopes}. Please remove the lock and try again.",
                 resource_id,
             )

@@ -146,9 +146,14 @@ BUILT_IN_ROLES: tuple[RoleDefinition, ...] = (
         "Manage key vaults, but does not allow you to assign roles in Azure RBAC.",
         ("Microsoft.KeyVault/*",),
     ),
-    RoleDefinition("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner", "Grants full access to manage all resources.", ("*",)),
     RoleDefinition(
-        "b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor", "Grants full access to manage all resources.", ("*",)
+        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner", "Grants full access to manage all resources.", ("*",)
+    ),
+    RoleDefinition(
+        "b24988ac-6180-42a0-ab88-20f7382dd24c",
+        "Contributor",
+        "Grants full access to manage all resources.",
+        ("*",),
     ),
     RoleDefinition("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader", "View all resources.", ("*/read",)),
     RoleDefinition(

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaultspec.twin.domain.objects import ObjectKind, VaultRef, attributes_in, attributes_out, check_name, new_version, tags_in
+from vaultspec.twin.domain.objects import (
+    ObjectKind,
+    VaultRef,
+    attributes_in,
+    attributes_out,
+    check_name,
+    new_version,
+    tags_in,
+)
 from vaultspec.twin.errors import bad_parameter, forbidden
 from vaultspec.twin.store import Store, VersionRow
 
@@ -36,7 +44,9 @@ class SecretService:
             out["tags"] = meta["tags"]
         return out
 
-    def _deleted_fields(self, vault: VaultRef, name: str, deleted_at: float | None, purge_at: float | None) -> dict[str, Any]:
+    def _deleted_fields(
+        self, vault: VaultRef, name: str, deleted_at: float | None, purge_at: float | None
+    ) -> dict[str, Any]:
         return {
             "recoveryId": f"{vault.url}/deletedsecrets/{name}",
             "deletedDate": int(deleted_at or 0),
@@ -68,7 +78,9 @@ class SecretService:
             raise forbidden("Operation get is not allowed on a disabled secret.", "SecretDisabled")
         return {"value": self.store.open_payload(row).decode("utf-8"), **self._properties(vault, row)}
 
-    def update_secret_properties(self, vault: VaultRef, name: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
+    def update_secret_properties(
+        self, vault: VaultRef, name: str, version: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
         row = self.objects.version(vault, name, version)
         meta = dict(row.meta)
         if "contentType" in body and body["contentType"] is not None:
@@ -90,15 +102,24 @@ class SecretService:
 
     def delete_secret(self, vault: VaultRef, name: str) -> dict[str, Any]:
         obj, latest = self.objects.delete(vault, name)
-        return {**self._properties(vault, latest), **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at)}
+        return {
+            **self._properties(vault, latest),
+            **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at),
+        }
 
     def get_deleted_secret(self, vault: VaultRef, name: str) -> dict[str, Any]:
         obj, latest = self.objects.deleted(vault, name)
-        return {**self._properties(vault, latest), **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at)}
+        return {
+            **self._properties(vault, latest),
+            **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at),
+        }
 
     def list_deleted_secrets(self, vault: VaultRef) -> list[dict[str, Any]]:
         return [
-            {**self._properties(vault, latest), **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at)}
+            {
+                **self._properties(vault, latest),
+                **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at),
+            }
             for obj, latest in self.objects.list_deleted(vault)
         ]
 

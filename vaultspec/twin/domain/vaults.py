@@ -26,13 +26,42 @@ from vaultspec.twin.store import Store, VaultRow
 
 VAULT_TYPE = "Microsoft.KeyVault/vaults"
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
-CERT_PERMISSIONS = (
-    "all get list delete create import update managecontacts getissuers listissuers setissuers "
-    "deleteissuers manageissuers recover purge backup restore"
-).split()
-STORAGE_PERMISSIONS = (
-    "all get list delete set update regeneratekey recover purge backup restore setsas listsas getsas deletesas"
-).split()
+CERT_PERMISSIONS = [
+    "all",
+    "get",
+    "list",
+    "delete",
+    "create",
+    "import",
+    "update",
+    "managecontacts",
+    "getissuers",
+    "listissuers",
+    "setissuers",
+    "deleteissuers",
+    "manageissuers",
+    "recover",
+    "purge",
+    "backup",
+    "restore",
+]
+STORAGE_PERMISSIONS = [
+    "all",
+    "get",
+    "list",
+    "delete",
+    "set",
+    "update",
+    "regeneratekey",
+    "recover",
+    "purge",
+    "backup",
+    "restore",
+    "setsas",
+    "listsas",
+    "getsas",
+    "deletesas",
+]
 _PERMISSIONS = {
     "keys": {p.lower() for p in [*KEY_PERMISSIONS, "all"]},
     "secrets": {p.lower() for p in [*SECRET_PERMISSIONS, "all"]},
@@ -63,8 +92,9 @@ def check_vault_name(name: str) -> None:
         raise ArmError(
             400,
             "VaultNameNotValid",
-            f"The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. "
-            "The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.",
+            f"The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric "
+            "characters. The name must begin with a letter, end with a letter or digit, and not contain "
+            "consecutive hyphens.",
             name,
         )
 
@@ -91,9 +121,13 @@ def validate_access_policies(policies: Any, field: str = "properties.accessPolic
         clean: dict[str, list[str]] = {}
         for kind, values in permissions.items():
             if kind not in _PERMISSIONS:
-                raise arm_bad_request(f"{where}.permissions.{kind} is not a permission kind", f"{where}.permissions")
+                raise arm_bad_request(
+                    f"{where}.permissions.{kind} is not a permission kind", f"{where}.permissions"
+                )
             if not isinstance(values, list):
-                raise arm_bad_request(f"{where}.permissions.{kind} must be a list", f"{where}.permissions.{kind}")
+                raise arm_bad_request(
+                    f"{where}.permissions.{kind} must be a list", f"{where}.permissions.{kind}"
+                )
             for value in values:
                 if str(value).lower() not in _PERMISSIONS[kind]:
                     raise arm_bad_request(
@@ -133,13 +167,20 @@ def _validate_network_acls(acls: Any) -> dict[str, Any] | None:
         rules.append({"value": str(value)})
     vnets = []
     for index, rule in enumerate(acls.get("virtualNetworkRules") or []):
-        if not isinstance(rule, dict) or not isinstance(rule.get("id"), str) or "/subnets/" not in rule["id"].lower():
+        if (
+            not isinstance(rule, dict)
+            or not isinstance(rule.get("id"), str)
+            or "/subnets/" not in rule["id"].lower()
+        ):
             raise arm_bad_request(
                 f"{field}.virtualNetworkRules[{index}].id must be a subnet resource id",
                 f"{field}.virtualNetworkRules[{index}].id",
             )
         vnets.append(
-            {"id": rule["id"], "ignoreMissingVnetServiceEndpoint": bool(rule.get("ignoreMissingVnetServiceEndpoint"))}
+            {
+                "id": rule["id"],
+                "ignoreMissingVnetServiceEndpoint": bool(rule.get("ignoreMissingVnetServiceEndpoint")),
+            }
         )
     return {
         "bypass": "AzureServices" if bypass.lower() == "azureservices" else "None",
@@ -197,7 +238,10 @@ class VaultService:
         body = row.body
         location = body["location"]
         return {
-            "id": f"/subscriptions/{body['subscription']}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{row.name}",
+            "id": (
+                f"/subscriptions/{body['subscription']}/providers/Microsoft.KeyVault/locations/{location}"
+                f"/deletedVaults/{row.name}"
+            ),
             "name": row.name,
             "type": "Microsoft.KeyVault/deletedVaults",
             "properties": {
@@ -219,7 +263,13 @@ class VaultService:
             for fixed in ("softDeleteRetentionInDays", "enablePurgeProtection", "enableRbacAuthorization"):
                 if fixed in current:
                     out[fixed] = current[fixed]
-        out.update({k: v for k, v in props.items() if k not in ("vaultUri", "provisioningState", "hsmPoolResourceId")})
+        out.update(
+            {
+                k: v
+                for k, v in props.items()
+                if k not in ("vaultUri", "provisioningState", "hsmPoolResourceId")
+            }
+        )
         if not is_guid(out.get("tenantId")):
             raise arm_bad_request("properties.tenantId must be a GUID", "properties.tenantId")
         sku = out.get("sku")
@@ -228,7 +278,9 @@ class VaultService:
             or str(sku.get("name", "")).lower() not in ("standard", "premium")
             or str(sku.get("family", "A")).upper() != "A"
         ):
-            raise arm_bad_request("properties.sku must be {family: A, name: standard|premium}", "properties.sku")
+            raise arm_bad_request(
+                "properties.sku must be {family: A, name: standard|premium}", "properties.sku"
+            )
         out["sku"] = {"family": "A", "name": str(sku["name"]).lower()}
         if out.get("enableSoftDelete") is False:
             raise arm_bad_request(
@@ -247,9 +299,13 @@ class VaultService:
                 "properties.softDeleteRetentionInDays",
             )
         out["softDeleteRetentionInDays"] = days
-        if current is not None and current.get("enablePurgeProtection") and out.get("enablePurgeProtection") is not True:
+        if (
+            current is not None
+            and current.get("enablePurgeProtection")
+            and out.get("enablePurgeProtection") is not True
+        ):
             raise arm_bad_request(
-                "The property \"enablePurgeProtection\" cannot be set to false. Enabling purge protection "
+                'The property "enablePurgeProtection" cannot be set to false. Enabling purge protection '
                 "for a vault is an irreversible action.",
                 "properties.enablePurgeProtection",
             )
@@ -268,7 +324,9 @@ class VaultService:
         access = str(out.get("publicNetworkAccess", "Enabled"))
         if access.lower() not in ("enabled", "disabled", "securedbyperimeter"):
             raise arm_bad_request("properties.publicNetworkAccess must be Enabled or Disabled")
-        out["publicNetworkAccess"] = access.capitalize() if access.lower() != "securedbyperimeter" else "SecuredByPerimeter"
+        out["publicNetworkAccess"] = (
+            access.capitalize() if access.lower() != "securedbyperimeter" else "SecuredByPerimeter"
+        )
         for flag in ("enabledForDeployment", "enabledForDiskEncryption", "enabledForTemplateDeployment"):
             if flag in out and not isinstance(out[flag], bool):
                 raise arm_bad_request(f"properties.{flag} must be a boolean", f"properties.{flag}")
@@ -283,12 +341,19 @@ class VaultService:
             raise arm_bad_request("tags must be an object with at most 50 entries", "tags")
         for key, value in tags.items():
             if not isinstance(value, str) or len(key) > 512 or len(value) > 256:
-                raise arm_bad_request(f"tag '{key[:64]}' must have a string value of at most 256 characters", "tags")
+                raise arm_bad_request(
+                    f"tag '{key[:64]}' must have a string value of at most 256 characters", "tags"
+                )
         return tags
 
     # -- verbs ----------------------------------------------------------------------------------
     def create_or_update(
-        self, resource_group: str, name: str, body: dict[str, Any], api_version: str, subscription: str | None = None
+        self,
+        resource_group: str,
+        name: str,
+        body: dict[str, Any],
+        api_version: str,
+        subscription: str | None = None,
     ) -> tuple[VaultRow, bool]:
         """PUT .../vaults/{name}: create, update, or recover (`createMode: recover`)."""
         check_vault_name(name)
@@ -308,7 +373,8 @@ class VaultService:
                 raise ArmError(
                     409,
                     "ConflictError",
-                    f"Exist soft deleted vault with the same name. A vault with the name '{name}' already exists "
+                    "Exist soft deleted vault with the same name. "
+                    f"A vault with the name '{name}' already exists "
                     "in deleted state. Recover it with createMode 'recover' or purge it first.",
                     name,
                 )
@@ -316,14 +382,14 @@ class VaultService:
             self.store.put_vault(recovered)
             return recovered, True
         if create_mode == "recover" and existing is None:
-            raise ArmError(404, "DeletedVaultNotFound", f"No soft-deleted vault named '{name}' to recover.", name)
+            raise ArmError(
+                404, "DeletedVaultNotFound", f"No soft-deleted vault named '{name}' to recover.", name
+            )
         if existing is not None and (
             existing.body["resourceGroup"].lower() != resource_group.lower()
             or existing.body["subscription"].lower() != subscription.lower()
         ):
-            raise ArmError(
-                409, "VaultAlreadyExists", f"The vault name '{name}' is already in use.", name
-            )
+            raise ArmError(409, "VaultAlreadyExists", f"The vault name '{name}' is already in use.", name)
         if not isinstance(location, str) or not location:
             raise arm_bad_request("location is required", "location")
         current = existing.body["properties"] if existing else None
@@ -341,11 +407,16 @@ class VaultService:
 
     def get(self, resource_group: str, name: str) -> VaultRow:
         row = self.store.get_vault(name)
-        if row is None or row.deleted_at is not None or row.body["resourceGroup"].lower() != resource_group.lower():
+        if (
+            row is None
+            or row.deleted_at is not None
+            or row.body["resourceGroup"].lower() != resource_group.lower()
+        ):
             raise ArmError(
                 404,
                 "ResourceNotFound",
-                f"The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group '{resource_group}' was not found.",
+                f"The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group "
+                f"'{resource_group}' was not found.",
                 name,
             )
         return row
@@ -359,7 +430,9 @@ class VaultService:
         if not isinstance(props, dict):
             raise arm_bad_request("properties must be an object", "properties")
         stored = dict(row.body)
-        stored["properties"] = self._validate_properties(props, row.body["properties"], api_version, merge=True)
+        stored["properties"] = self._validate_properties(
+            props, row.body["properties"], api_version, merge=True
+        )
         if "tags" in body:
             stored["tags"] = self._tags(body["tags"])
         updated = VaultRow(row.name, stored, row.created, None, None)
@@ -383,7 +456,9 @@ class VaultService:
             rows = [r for r in rows if r.body["resourceGroup"].lower() == resource_group.lower()]
         return rows
 
-    def update_access_policy(self, resource_group: str, name: str, kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    def update_access_policy(
+        self, resource_group: str, name: str, kind: str, body: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """PUT .../vaults/{name}/accessPolicies/{add|replace|remove}."""
         row = self.get(resource_group, name)
         kind = kind.lower()
@@ -393,7 +468,10 @@ class VaultService:
         policies = [dict(p) for p in row.body["properties"].get("accessPolicies") or []]
 
         def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-            return a["tenantId"].lower() == b["tenantId"].lower() and a["objectId"].lower() == b["objectId"].lower()
+            return (
+                a["tenantId"].lower() == b["tenantId"].lower()
+                and a["objectId"].lower() == b["objectId"].lower()
+            )
 
         for policy in incoming:
             match = next((p for p in policies if same(p, policy)), None)
@@ -432,8 +510,14 @@ class VaultService:
     def get_deleted(self, name: str, location: str) -> VaultRow:
         self._expire()
         row = self.store.get_vault(name)
-        if row is None or row.deleted_at is None or row.body["location"].lower() != location.replace(" ", "").lower():
-            raise ArmError(404, "ResourceNotFound", f"The deleted vault '{name}' was not found in '{location}'.", name)
+        if (
+            row is None
+            or row.deleted_at is None
+            or row.body["location"].lower() != location.replace(" ", "").lower()
+        ):
+            raise ArmError(
+                404, "ResourceNotFound", f"The deleted vault '{name}' was not found in '{location}'.", name
+            )
         return row
 
     def purge_deleted(self, name: str, location: str) -> None:
@@ -442,7 +526,8 @@ class VaultService:
             raise ArmError(
                 409,
                 "ConflictError",
-                f"Vault '{name}' has purge protection enabled and cannot be purged before its scheduled purge date.",
+                f"Vault '{name}' has purge protection enabled and cannot be purged before its "
+                "scheduled purge date.",
                 name,
             )
         self.store.purge_vault(row.name)

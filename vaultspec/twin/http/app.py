@@ -38,11 +38,29 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_HEADER_BYTES = 32 * 1024
 _CANONICAL = {
     s.lower(): s
-    for s in (
-        "subscriptions resourceGroups providers Microsoft.KeyVault Microsoft.Authorization Microsoft.Insights "
-        "Microsoft.Resources vaults accessPolicies deletedVaults checkNameAvailability roleAssignments "
-        "roleDefinitions locks diagnosticSettings locations keys secrets versions purge resources"
-    ).split()
+    for s in [
+        "subscriptions",
+        "resourceGroups",
+        "providers",
+        "Microsoft.KeyVault",
+        "Microsoft.Authorization",
+        "Microsoft.Insights",
+        "Microsoft.Resources",
+        "vaults",
+        "accessPolicies",
+        "deletedVaults",
+        "checkNameAvailability",
+        "roleAssignments",
+        "roleDefinitions",
+        "locks",
+        "diagnosticSettings",
+        "locations",
+        "keys",
+        "secrets",
+        "versions",
+        "purge",
+        "resources",
+    ]
 }
 _SLASHES = re.compile(r"/{2,}")
 
@@ -70,18 +88,29 @@ class TwinEdge:
         request_id = str(uuid.uuid4())
         header_bytes = sum(len(k) + len(v) for k, v in scope["headers"])
         if header_bytes > MAX_HEADER_BYTES:
-            await _plain(send, 431, b'{"error":{"code":"RequestHeaderFieldsTooLarge","message":"Request headers are too large."}}')
+            await _plain(
+                send,
+                431,
+                b'{"error":{"code":"RequestHeaderFieldsTooLarge",'
+                b'"message":"Request headers are too large."}}',
+            )
             return
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            await _plain(send, 413, b'{"error":{"code":"RequestEntityTooLarge","message":"The request body is too large."}}')
+            await _plain(
+                send,
+                413,
+                b'{"error":{"code":"RequestEntityTooLarge","message":"The request body is too large."}}',
+            )
             return
         path = scope["path"]
         if "//" in path:
             path = _SLASHES.sub("/", path)
         host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1").lower()
         is_vault = ".vault.localhost" in host
-        if not is_vault and (path.lower().startswith(("/subscriptions", "/providers")) or "/providers/" in path.lower()):
+        if not is_vault and (
+            path.lower().startswith(("/subscriptions", "/providers")) or "/providers/" in path.lower()
+        ):
             path = _canonical_arm_path(path)
         if path != scope["path"]:
             scope = dict(scope, path=path, raw_path=path.encode())
@@ -107,7 +136,11 @@ class TwinEdge:
             await self.app(scope, limited_receive, send_with_id)
         except _TooLarge:
             status_holder[0] = 413
-            await _plain(send, 413, b'{"error":{"code":"RequestEntityTooLarge","message":"The request body is too large."}}')
+            await _plain(
+                send,
+                413,
+                b'{"error":{"code":"RequestEntityTooLarge","message":"The request body is too large."}}',
+            )
         finally:
             if state.get("operation") or status_holder[0] >= 400:
                 client = scope.get("client")
@@ -131,7 +164,11 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -143,7 +180,11 @@ def _is_data_plane(request: Request) -> bool:
 
 def _kv_error(request: Request, error: KeyVaultError) -> Response:
     request.state.error_code = error.inner or error.code
-    headers = {"WWW-Authenticate": challenge_header(request.app.state.backend)} if isinstance(error, Unauthorized) else None
+    headers = (
+        {"WWW-Authenticate": challenge_header(request.app.state.backend)}
+        if isinstance(error, Unauthorized)
+        else None
+    )
     return kv_error_response(error, headers)
 
 
@@ -171,7 +212,9 @@ def create_app(backend: TwinBackend, identity_header: str) -> ASGIApp:
     def openapi() -> dict[str, Any]:
         """FastAPI's document without its 422 responses: the twin answers 400 instead."""
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
                     operation.get("responses", {}).pop("422", None)
@@ -212,13 +255,24 @@ def create_app(backend: TwinBackend, identity_header: str) -> ASGIApp:
             except KeyVaultError as auth_error:
                 return _kv_error(request, auth_error)
             code = "NotFound" if exc.status_code == 404 else "BadParameter"
-            return _kv_error(request, KeyVaultError(exc.status_code, code, f"The request URI or method is not supported: {request.method} {request.url.path}"))
+            return _kv_error(
+                request,
+                KeyVaultError(
+                    exc.status_code,
+                    code,
+                    f"The request URI or method is not supported: {request.method} {request.url.path}",
+                ),
+            )
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "BadRequest")
-        return arm_error_response(ArmError(exc.status_code, code, f"No route for {request.method} {request.url.path}"))
+        return arm_error_response(
+            ArmError(exc.status_code, code, f"No route for {request.method} {request.url.path}")
+        )
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.error("internal error in %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return json_response({"error": {"code": "InternalError", "message": "The twin hit an internal error."}}, 500)
+        return json_response(
+            {"error": {"code": "InternalError", "message": "The twin hit an internal error."}}, 500
+        )
 
     return TwinEdge(app, backend)

@@ -38,10 +38,17 @@ def _not_found(kind: str, name: str) -> ArmError:
 
 
 # -- role assignments --------------------------------------------------------------------------------
-@router.put(ASSIGNMENTS + "/{roleAssignmentName}", responses={201: {"description": "RoleAssignment"}, 200: {"description": "RoleAssignment"}})
-async def create_role_assignment(scope: str, roleAssignmentName: str, body: ArmResource, request: Request) -> Response:
-    """ARM: Role Assignments - Create (PUT {scope}/providers/Microsoft.Authorization/roleAssignments/{name})."""
-    record, created = backend_of(request).records.create_role_assignment(_scope(scope), roleAssignmentName, body.dump())
+@router.put(
+    ASSIGNMENTS + "/{roleAssignmentName}",
+    responses={201: {"description": "RoleAssignment"}, 200: {"description": "RoleAssignment"}},
+)
+async def create_role_assignment(
+    scope: str, roleAssignmentName: str, body: ArmResource, request: Request
+) -> Response:
+    """ARM: Role Assignments - Create (PUT {scope}/providers/.../roleAssignments/{name})."""
+    record, created = backend_of(request).records.create_role_assignment(
+        _scope(scope), roleAssignmentName, body.dump()
+    )
     return json_response(record, 201 if created else 200)
 
 
@@ -49,13 +56,18 @@ async def create_role_assignment(scope: str, roleAssignmentName: str, body: ArmR
 async def get_role_assignment(scope: str, roleAssignmentName: str, request: Request) -> Response:
     """ARM: Role Assignments - Get."""
     backend = backend_of(request)
-    record = backend.records.get(backend.records.record_id(_scope(scope), ROLE_ASSIGNMENT, roleAssignmentName))
+    record = backend.records.get(
+        backend.records.record_id(_scope(scope), ROLE_ASSIGNMENT, roleAssignmentName)
+    )
     if record is None:
         raise _not_found("RoleAssignment", roleAssignmentName)
     return json_response(record)
 
 
-@router.delete(ASSIGNMENTS + "/{roleAssignmentName}", responses={200: {"description": "RoleAssignment"}, 204: {"description": "None"}})
+@router.delete(
+    ASSIGNMENTS + "/{roleAssignmentName}",
+    responses={200: {"description": "RoleAssignment"}, 204: {"description": "None"}},
+)
 async def delete_role_assignment(scope: str, roleAssignmentName: str, request: Request) -> Response:
     """ARM: Role Assignments - Delete."""
     backend = backend_of(request)
@@ -68,7 +80,9 @@ async def delete_role_assignment(scope: str, roleAssignmentName: str, request: R
 
 
 @router.get(ASSIGNMENTS, responses={200: {"description": "RoleAssignmentListResult"}})
-async def list_role_assignments(scope: str, request: Request, filter: str | None = Query(None, alias="$filter")) -> Response:
+async def list_role_assignments(
+    scope: str, request: Request, filter: str | None = Query(None, alias="$filter")
+) -> Response:
     """ARM: Role Assignments - List For Scope (`$filter=atScope()` / `principalId eq '...'`)."""
     match = _PRINCIPAL_FILTER.search(filter or "")
     records = backend_of(request).records.list_role_assignments(
@@ -81,7 +95,9 @@ async def list_role_assignments(scope: str, request: Request, filter: str | None
 def _definition(guid: str, scope: str = "") -> Response:
     role = ROLES_BY_GUID.get(guid.lower())
     if role is None:
-        raise ArmError(404, "RoleDefinitionDoesNotExist", f"The role definition '{guid}' does not exist.", guid)
+        raise ArmError(
+            404, "RoleDefinitionDoesNotExist", f"The role definition '{guid}' does not exist.", guid
+        )
     return json_response(role.arm_body(scope))
 
 
@@ -104,7 +120,9 @@ async def list_role_definitions(request: Request) -> Response:
     return _definitions(request)
 
 
-@router.get("/{scope:path}" + DEFINITIONS + "/{roleDefinitionId}", responses={200: {"description": "RoleDefinition"}})
+@router.get(
+    "/{scope:path}" + DEFINITIONS + "/{roleDefinitionId}", responses={200: {"description": "RoleDefinition"}}
+)
 async def get_scoped_role_definition(scope: str, roleDefinitionId: str) -> Response:
     """ARM: Role Definitions - Get (at a scope)."""
     return _definition(roleDefinitionId, _scope(scope))
@@ -117,7 +135,10 @@ async def list_scoped_role_definitions(scope: str, request: Request) -> Response
 
 
 # -- locks ------------------------------------------------------------------------------------------------
-@router.put(LOCKS + "/{lockName}", responses={200: {"description": "ManagementLock"}, 201: {"description": "ManagementLock"}})
+@router.put(
+    LOCKS + "/{lockName}",
+    responses={200: {"description": "ManagementLock"}, 201: {"description": "ManagementLock"}},
+)
 async def create_lock(scope: str, lockName: str, body: ArmResource, request: Request) -> Response:
     """ARM: Management Locks - Create Or Update By Scope."""
     record, created = backend_of(request).records.put_lock(_scope(scope), lockName, body.dump())
@@ -134,7 +155,9 @@ async def get_lock(scope: str, lockName: str, request: Request) -> Response:
     return json_response(record)
 
 
-@router.delete(LOCKS + "/{lockName}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}})
+@router.delete(
+    LOCKS + "/{lockName}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}}
+)
 async def delete_lock(scope: str, lockName: str, request: Request) -> Response:
     """ARM: Management Locks - Delete By Scope."""
     backend = backend_of(request)
@@ -166,7 +189,9 @@ async def get_diagnostic_setting(scope: str, name: str, request: Request) -> Res
     return json_response(record)
 
 
-@router.delete(DIAGNOSTICS + "/{name}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}})
+@router.delete(
+    DIAGNOSTICS + "/{name}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}}
+)
 async def delete_diagnostic_setting(scope: str, name: str, request: Request) -> Response:
     """ARM: Diagnostic Settings - Delete."""
     backend = backend_of(request)
@@ -192,20 +217,28 @@ def _group(subscription: str, name: str, body: dict) -> dict:
     }
 
 
-@router.put(RESOURCE_GROUP, responses={200: {"description": "ResourceGroup"}, 201: {"description": "ResourceGroup"}})
-async def create_resource_group(subscriptionId: str, resourceGroupName: str, body: ArmResource, request: Request) -> Response:
+@router.put(
+    RESOURCE_GROUP, responses={200: {"description": "ResourceGroup"}, 201: {"description": "ResourceGroup"}}
+)
+async def create_resource_group(
+    subscriptionId: str, resourceGroupName: str, body: ArmResource, request: Request
+) -> Response:
     """ARM: Resource Groups - Create Or Update (groups are implicit; this records one)."""
     backend = backend_of(request)
     record = _group(subscriptionId, resourceGroupName, body.dump())
     created = backend.store.get_record(record["id"]) is None
-    backend.store.put_record(record["id"], "Microsoft.Resources/resourceGroups", f"/subscriptions/{subscriptionId}", record)
+    backend.store.put_record(
+        record["id"], "Microsoft.Resources/resourceGroups", f"/subscriptions/{subscriptionId}", record
+    )
     return json_response(record, 201 if created else 200)
 
 
 @router.get(RESOURCE_GROUP, responses={200: {"description": "ResourceGroup"}})
 async def get_resource_group(subscriptionId: str, resourceGroupName: str, request: Request) -> Response:
     """ARM: Resource Groups - Get (any name exists implicitly)."""
-    record = backend_of(request).store.get_record(f"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}")
+    record = backend_of(request).store.get_record(
+        f"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"
+    )
     return json_response(record or _group(subscriptionId, resourceGroupName, {}))
 
 

@@ -17,7 +17,11 @@ from vaultspec.twin.domain.objects import attributes_out
 from vaultspec.twin.domain.vaults import VAULT_TYPE, vault_id
 from vaultspec.twin.errors import ArmError, KeyVaultError, arm_bad_request
 from vaultspec.twin.http.auth import arm_principal, backend_of
-from vaultspec.twin.http.models import ArmResource, CheckNameAvailabilityParameters, VaultAccessPolicyParameters
+from vaultspec.twin.http.models import (
+    ArmResource,
+    CheckNameAvailabilityParameters,
+    VaultAccessPolicyParameters,
+)
 from vaultspec.twin.http.responses import ARM_ERRORS, json_response
 from vaultspec.twin.store import VaultRow, VersionRow
 
@@ -36,7 +40,10 @@ def _from_kv(error: KeyVaultError) -> ArmError:
 
 
 # -- vaults ----------------------------------------------------------------------------------------
-@router.put(VAULTS + "/{vaultName}", responses={200: {"description": "Vault (updated)"}, 201: {"description": "Vault (created)"}})
+@router.put(
+    VAULTS + "/{vaultName}",
+    responses={200: {"description": "Vault (updated)"}, 201: {"description": "Vault (created)"}},
+)
 async def create_or_update_vault(
     subscriptionId: str,
     resourceGroupName: str,
@@ -48,12 +55,16 @@ async def create_or_update_vault(
     """ARM: Vaults - Create Or Update (PUT .../Microsoft.KeyVault/vaults/{vaultName})."""
     backend = backend_of(request)
     backend.records.assert_unlocked(vault_id(subscriptionId, resourceGroupName, vaultName), write=True)
-    row, created = backend.vaults.create_or_update(resourceGroupName, vaultName, body.dump(), api_version, subscriptionId)
+    row, created = backend.vaults.create_or_update(
+        resourceGroupName, vaultName, body.dump(), api_version, subscriptionId
+    )
     return json_response(backend.vaults.arm_body(row), 201 if created else 200)
 
 
 @router.get(VAULTS + "/{vaultName}", responses={200: {"description": "Vault"}})
-async def get_vault(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
+async def get_vault(
+    subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request
+) -> Response:
     """ARM: Vaults - Get."""
     backend = backend_of(request)
     return json_response(backend.vaults.arm_body(_vault_or_404(backend, resourceGroupName, vaultName)))
@@ -72,11 +83,18 @@ async def update_vault(
     backend = backend_of(request)
     row = _vault_or_404(backend, resourceGroupName, vaultName)
     backend.records.assert_unlocked(vault_id(subscriptionId, resourceGroupName, row.name), write=True)
-    return json_response(backend.vaults.arm_body(backend.vaults.update(resourceGroupName, vaultName, body.dump(), api_version)))
+    return json_response(
+        backend.vaults.arm_body(backend.vaults.update(resourceGroupName, vaultName, body.dump(), api_version))
+    )
 
 
-@router.delete(VAULTS + "/{vaultName}", responses={200: {"description": "Deleted"}, 204: {"description": "Did not exist"}})
-async def delete_vault(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
+@router.delete(
+    VAULTS + "/{vaultName}",
+    responses={200: {"description": "Deleted"}, 204: {"description": "Did not exist"}},
+)
+async def delete_vault(
+    subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request
+) -> Response:
     """ARM: Vaults - Delete (soft delete: the name stays reserved until purge)."""
     backend = backend_of(request)
     backend.records.assert_unlocked(vault_id(subscriptionId, resourceGroupName, vaultName), write=False)
@@ -109,19 +127,28 @@ async def list_vaults_by_subscription(
 
 
 @router.get(SUB + "/resources", responses={200: {"description": "ResourceListResult"}})
-async def list_resources(subscriptionId: str, request: Request, top: int | None = Query(None, alias="$top")) -> Response:
+async def list_resources(
+    subscriptionId: str, request: Request, top: int | None = Query(None, alias="$top")
+) -> Response:
     """ARM: Vaults - List (legacy `resources?$filter=resourceType eq 'Microsoft.KeyVault/vaults'`)."""
     backend = backend_of(request)
     flt = (request.query_params.get("$filter") or "").lower()
     rows = backend.vaults.list() if not flt or VAULT_TYPE.lower() in flt else []
     bodies = [
-        {k: v for k, v in backend.vaults.arm_body(r).items() if k in ("id", "name", "type", "location", "tags")}
+        {
+            k: v
+            for k, v in backend.vaults.arm_body(r).items()
+            if k in ("id", "name", "type", "location", "tags")
+        }
         for r in rows
     ]
     return json_response({"value": bodies[:top] if top is not None else bodies})
 
 
-@router.put(VAULTS + "/{vaultName}/accessPolicies/{operationKind}", responses={200: {"description": "VaultAccessPolicyParameters"}})
+@router.put(
+    VAULTS + "/{vaultName}/accessPolicies/{operationKind}",
+    responses={200: {"description": "VaultAccessPolicyParameters"}},
+)
 async def update_access_policy(
     subscriptionId: str,
     resourceGroupName: str,
@@ -148,41 +175,63 @@ async def update_access_policy(
 
 
 # -- deleted vaults, name availability -----------------------------------------------------------------
-@router.get(SUB + "/providers/Microsoft.KeyVault/deletedVaults", responses={200: {"description": "DeletedVaultListResult"}})
+@router.get(
+    SUB + "/providers/Microsoft.KeyVault/deletedVaults",
+    responses={200: {"description": "DeletedVaultListResult"}},
+)
 async def list_deleted_vaults(subscriptionId: str, request: Request) -> Response:
     """ARM: Vaults - List Deleted."""
     backend = backend_of(request)
     return json_response({"value": [backend.vaults.deleted_body(r) for r in backend.vaults.list_deleted()]})
 
 
-@router.get(SUB + "/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}", responses={200: {"description": "DeletedVault"}})
+@router.get(
+    SUB + "/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}",
+    responses={200: {"description": "DeletedVault"}},
+)
 async def get_deleted_vault(subscriptionId: str, location: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Get Deleted."""
     backend = backend_of(request)
     return json_response(backend.vaults.deleted_body(backend.vaults.get_deleted(vaultName, location)))
 
 
-@router.post(SUB + "/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge", responses={200: {"description": "Purged"}})
-async def purge_deleted_vault(subscriptionId: str, location: str, vaultName: str, request: Request) -> Response:
+@router.post(
+    SUB + "/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
+    responses={200: {"description": "Purged"}},
+)
+async def purge_deleted_vault(
+    subscriptionId: str, location: str, vaultName: str, request: Request
+) -> Response:
     """ARM: Vaults - Purge Deleted (refused while purge protection holds)."""
     backend_of(request).vaults.purge_deleted(vaultName, location)
     return Response(status_code=200)
 
 
-@router.post(SUB + "/providers/Microsoft.KeyVault/checkNameAvailability", responses={200: {"description": "CheckNameAvailabilityResult"}})
-async def check_name_availability(subscriptionId: str, body: CheckNameAvailabilityParameters, request: Request) -> Response:
+@router.post(
+    SUB + "/providers/Microsoft.KeyVault/checkNameAvailability",
+    responses={200: {"description": "CheckNameAvailabilityResult"}},
+)
+async def check_name_availability(
+    subscriptionId: str, body: CheckNameAvailabilityParameters, request: Request
+) -> Response:
     """ARM: Vaults - Check Name Availability."""
     return json_response(backend_of(request).vaults.check_name_availability(body.dump()))
 
 
 # -- ARM keys ----------------------------------------------------------------------------------------------
-def _arm_key(backend: TwinBackend, row: VaultRow, version: VersionRow, with_version: bool = False) -> dict[str, Any]:
+def _arm_key(
+    backend: TwinBackend, row: VaultRow, version: VersionRow, with_version: bool = False
+) -> dict[str, Any]:
     vref = backend.vaults.ref(row)
     meta = version.meta
     base_id = f"{vault_id(row.body['subscription'], row.body['resourceGroup'], row.name)}/keys/{version.name}"
     attrs = attributes_out(meta["attributes"], vref)
     props: dict[str, Any] = {
-        "attributes": {k: attrs[k] for k in ("enabled", "nbf", "exp", "created", "updated", "recoveryLevel", "exportable") if k in attrs},
+        "attributes": {
+            k: attrs[k]
+            for k in ("enabled", "nbf", "exp", "created", "updated", "recoveryLevel", "exportable")
+            if k in attrs
+        },
         "kty": meta["kty"],
         "keyOps": meta["key_ops"],
         "keyUri": f"{vref.url}/keys/{version.name}",
@@ -200,7 +249,9 @@ def _arm_key(backend: TwinBackend, row: VaultRow, version: VersionRow, with_vers
     return {
         "id": f"{base_id}/versions/{version.version}" if with_version else base_id,
         "name": version.version if with_version else version.name,
-        "type": "Microsoft.KeyVault/vaults/keys/versions" if with_version else "Microsoft.KeyVault/vaults/keys",
+        "type": "Microsoft.KeyVault/vaults/keys/versions"
+        if with_version
+        else "Microsoft.KeyVault/vaults/keys",
         "location": row.body["location"],
         "tags": meta.get("tags") or {},
         "properties": props,
@@ -209,7 +260,12 @@ def _arm_key(backend: TwinBackend, row: VaultRow, version: VersionRow, with_vers
 
 @router.put(VAULTS + "/{vaultName}/keys/{keyName}", responses={200: {"description": "Key"}})
 async def create_key_if_not_exist(
-    subscriptionId: str, resourceGroupName: str, vaultName: str, keyName: str, body: ArmResource, request: Request
+    subscriptionId: str,
+    resourceGroupName: str,
+    vaultName: str,
+    keyName: str,
+    body: ArmResource,
+    request: Request,
 ) -> Response:
     """ARM: Keys - Create If Not Exist (an existing key is returned unchanged)."""
     backend = backend_of(request)
@@ -226,7 +282,9 @@ async def create_key_if_not_exist(
                 "key_size": props.get("keySize"),
                 "crv": props.get("curveName"),
                 "key_ops": props.get("keyOps"),
-                "attributes": {k: attrs.get(k) for k in ("enabled", "nbf", "exp", "exportable") if k in attrs},
+                "attributes": {
+                    k: attrs.get(k) for k in ("enabled", "nbf", "exp", "exportable") if k in attrs
+                },
                 "tags": body.tags,
                 "release_policy": props.get("release_policy"),
             }
@@ -242,7 +300,9 @@ async def create_key_if_not_exist(
 
 
 @router.get(VAULTS + "/{vaultName}/keys/{keyName}", responses={200: {"description": "Key"}})
-async def get_arm_key(subscriptionId: str, resourceGroupName: str, vaultName: str, keyName: str, request: Request) -> Response:
+async def get_arm_key(
+    subscriptionId: str, resourceGroupName: str, vaultName: str, keyName: str, request: Request
+) -> Response:
     """ARM: Keys - Get (latest version)."""
     backend = backend_of(request)
     row = _vault_or_404(backend, resourceGroupName, vaultName)
@@ -254,7 +314,9 @@ async def get_arm_key(subscriptionId: str, resourceGroupName: str, vaultName: st
 
 
 @router.get(VAULTS + "/{vaultName}/keys", responses={200: {"description": "KeyListResult"}})
-async def list_arm_keys(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
+async def list_arm_keys(
+    subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request
+) -> Response:
     """ARM: Keys - List."""
     backend = backend_of(request)
     row = _vault_or_404(backend, resourceGroupName, vaultName)
@@ -262,7 +324,9 @@ async def list_arm_keys(subscriptionId: str, resourceGroupName: str, vaultName: 
     return json_response({"value": [_arm_key(backend, row, v) for v in rows]})
 
 
-@router.get(VAULTS + "/{vaultName}/keys/{keyName}/versions", responses={200: {"description": "KeyListResult"}})
+@router.get(
+    VAULTS + "/{vaultName}/keys/{keyName}/versions", responses={200: {"description": "KeyListResult"}}
+)
 async def list_arm_key_versions(
     subscriptionId: str, resourceGroupName: str, vaultName: str, keyName: str, request: Request
 ) -> Response:
@@ -276,9 +340,16 @@ async def list_arm_key_versions(
     return json_response({"value": [_arm_key(backend, row, v, with_version=True) for v in rows]})
 
 
-@router.get(VAULTS + "/{vaultName}/keys/{keyName}/versions/{keyVersion}", responses={200: {"description": "Key"}})
+@router.get(
+    VAULTS + "/{vaultName}/keys/{keyName}/versions/{keyVersion}", responses={200: {"description": "Key"}}
+)
 async def get_arm_key_version(
-    subscriptionId: str, resourceGroupName: str, vaultName: str, keyName: str, keyVersion: str, request: Request
+    subscriptionId: str,
+    resourceGroupName: str,
+    vaultName: str,
+    keyName: str,
+    keyVersion: str,
+    request: Request,
 ) -> Response:
     """ARM: Keys - Get Version."""
     backend = backend_of(request)
@@ -286,7 +357,9 @@ async def get_arm_key_version(
     try:
         version = backend.keys.objects.version(backend.vaults.ref(row), keyName, keyVersion)
     except KeyVaultError as exc:
-        raise ArmError(404, "ResourceNotFound", f"The key version '{keyName}/{keyVersion}' was not found.", keyName) from exc
+        raise ArmError(
+            404, "ResourceNotFound", f"The key version '{keyName}/{keyVersion}' was not found.", keyName
+        ) from exc
     return json_response(_arm_key(backend, row, version, with_version=True))
 
 
@@ -303,7 +376,8 @@ def _arm_secret(backend: TwinBackend, row: VaultRow, version: VersionRow) -> dic
     if meta.get("contentType") is not None:
         props["contentType"] = meta["contentType"]
     return {
-        "id": f"{vault_id(row.body['subscription'], row.body['resourceGroup'], row.name)}/secrets/{version.name}",
+        "id": vault_id(row.body["subscription"], row.body["resourceGroup"], row.name)
+        + f"/secrets/{version.name}",
         "name": version.name,
         "type": "Microsoft.KeyVault/vaults/secrets",
         "location": row.body["location"],
@@ -312,7 +386,9 @@ def _arm_secret(backend: TwinBackend, row: VaultRow, version: VersionRow) -> dic
     }
 
 
-def _secret_write(request: Request, subscriptionId: str, rg: str, vault: str, name: str, body: ArmResource, patch: bool) -> Response:
+def _secret_write(
+    request: Request, subscriptionId: str, rg: str, vault: str, name: str, body: ArmResource, patch: bool
+) -> Response:
     backend = backend_of(request)
     row = _vault_or_404(backend, rg, vault)
     backend.records.assert_unlocked(vault_id(subscriptionId, rg, row.name), write=True)
@@ -329,14 +405,22 @@ def _secret_write(request: Request, subscriptionId: str, rg: str, vault: str, na
             backend.secrets.set_secret(
                 vref,
                 name,
-                {"value": props["value"], "contentType": props.get("contentType"), "attributes": attrs, "tags": body.tags},
+                {
+                    "value": props["value"],
+                    "contentType": props.get("contentType"),
+                    "attributes": attrs,
+                    "tags": body.tags,
+                },
             )
             created = not exists
         elif not exists:
             raise arm_bad_request("properties.value is required to create a secret", "properties.value")
         else:
             backend.secrets.update_secret_properties(
-                vref, name, "", {"contentType": props.get("contentType"), "attributes": attrs, "tags": body.tags}
+                vref,
+                name,
+                "",
+                {"contentType": props.get("contentType"), "attributes": attrs, "tags": body.tags},
             )
         version = backend.secrets.objects.version(vref, name)
     except KeyVaultError as exc:
@@ -344,9 +428,17 @@ def _secret_write(request: Request, subscriptionId: str, rg: str, vault: str, na
     return json_response(_arm_secret(backend, row, version), 201 if created else 200)
 
 
-@router.put(VAULTS + "/{vaultName}/secrets/{secretName}", responses={200: {"description": "Secret"}, 201: {"description": "Secret"}})
+@router.put(
+    VAULTS + "/{vaultName}/secrets/{secretName}",
+    responses={200: {"description": "Secret"}, 201: {"description": "Secret"}},
+)
 async def create_or_update_arm_secret(
-    subscriptionId: str, resourceGroupName: str, vaultName: str, secretName: str, body: ArmResource, request: Request
+    subscriptionId: str,
+    resourceGroupName: str,
+    vaultName: str,
+    secretName: str,
+    body: ArmResource,
+    request: Request,
 ) -> Response:
     """ARM: Secrets - Create Or Update (the value is write-only)."""
     return _secret_write(request, subscriptionId, resourceGroupName, vaultName, secretName, body, patch=False)
@@ -354,27 +446,40 @@ async def create_or_update_arm_secret(
 
 @router.patch(VAULTS + "/{vaultName}/secrets/{secretName}", responses={200: {"description": "Secret"}})
 async def update_arm_secret(
-    subscriptionId: str, resourceGroupName: str, vaultName: str, secretName: str, body: ArmResource, request: Request
+    subscriptionId: str,
+    resourceGroupName: str,
+    vaultName: str,
+    secretName: str,
+    body: ArmResource,
+    request: Request,
 ) -> Response:
     """ARM: Secrets - Update."""
     return _secret_write(request, subscriptionId, resourceGroupName, vaultName, secretName, body, patch=True)
 
 
 @router.get(VAULTS + "/{vaultName}/secrets/{secretName}", responses={200: {"description": "Secret"}})
-async def get_arm_secret(subscriptionId: str, resourceGroupName: str, vaultName: str, secretName: str, request: Request) -> Response:
+async def get_arm_secret(
+    subscriptionId: str, resourceGroupName: str, vaultName: str, secretName: str, request: Request
+) -> Response:
     """ARM: Secrets - Get (never the value)."""
     backend = backend_of(request)
     row = _vault_or_404(backend, resourceGroupName, vaultName)
     try:
         version = backend.secrets.objects.version(backend.vaults.ref(row), secretName)
     except KeyVaultError as exc:
-        raise ArmError(404, "ResourceNotFound", f"The secret '{secretName}' was not found.", secretName) from exc
+        raise ArmError(
+            404, "ResourceNotFound", f"The secret '{secretName}' was not found.", secretName
+        ) from exc
     return json_response(_arm_secret(backend, row, version))
 
 
 @router.get(VAULTS + "/{vaultName}/secrets", responses={200: {"description": "SecretListResult"}})
 async def list_arm_secrets(
-    subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request, top: int | None = Query(None, alias="$top")
+    subscriptionId: str,
+    resourceGroupName: str,
+    vaultName: str,
+    request: Request,
+    top: int | None = Query(None, alias="$top"),
 ) -> Response:
     """ARM: Secrets - List."""
     backend = backend_of(request)

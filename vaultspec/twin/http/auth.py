@@ -79,7 +79,9 @@ def data_plane_principal(request: Request) -> Principal:
     if token is None:
         raise Unauthorized("AKV10000: Request is missing a Bearer or PoP token.")
     try:
-        principal = backend.tokens.validate(token, frozenset({backend.data_plane_audience, backend.data_plane_audience + "/"}))
+        principal = backend.tokens.validate(
+            token, frozenset({backend.data_plane_audience, backend.data_plane_audience + "/"})
+        )
     except InvalidToken as exc:
         raise Unauthorized(f"AKV10022: Invalid token: {exc}.") from exc
     request.state.principal = principal.object_id
@@ -118,7 +120,9 @@ class DataPlane:
         backend = backend_of(request)
         row = backend.vaults.active(name) if name else None
         if row is None:
-            raise KeyVaultError(404, "VaultNotFound", f"The vault '{name or request.headers.get('host', '')}' does not exist.")
+            raise KeyVaultError(
+                404, "VaultNotFound", f"The vault '{name or request.headers.get('host', '')}' does not exist."
+            )
         client = request.client.host if request.client else "127.0.0.1"
         decision = backend.authorize(row, principal, self.operation, object_name, client)
         if not decision.allowed:
@@ -130,12 +134,15 @@ def arm_principal(request: Request) -> Principal:
     """Dependency for every ARM route: a valid management-audience token."""
     state = request.state
     state.plane = "arm"
-    state.operation = f"{request.method} {request.scope.get('route').path if request.scope.get('route') else request.url.path}"
+    route = request.scope.get("route")
+    state.operation = f"{request.method} {route.path if route else request.url.path}"
     state.object = request.url.path
     backend = backend_of(request)
     token = bearer_token(request)
     if token is None:
-        raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        raise ArmError(
+            401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+        )
     try:
         principal = backend.tokens.validate(token, ARM_AUDIENCES)
     except InvalidToken as exc:

@@ -23,13 +23,21 @@ router = APIRouter(tags=["identity"])
 IDENTITY_PATH = "/msi/token"
 
 
-def _principal(client_id: str | None, object_id: str | None, principal_id: str | None, mi_res_id: str | None, default: str) -> str:
+def _principal(
+    client_id: str | None,
+    object_id: str | None,
+    principal_id: str | None,
+    mi_res_id: str | None,
+    default: str,
+) -> str:
     for value in (client_id, object_id, principal_id):
         if value:
             try:
                 return str(uuid.UUID(value))
             except ValueError as exc:
-                raise ArmError(400, "invalid_request", "client_id/object_id/principal_id must be a GUID") from exc
+                raise ArmError(
+                    400, "invalid_request", "client_id/object_id/principal_id must be a GUID"
+                ) from exc
     if mi_res_id:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, mi_res_id.lower()))
     return default
@@ -59,7 +67,9 @@ async def get_token(
     secret = request.app.state.identity_header
     given = request.headers.get("x-identity-header", "")
     if not hmac.compare_digest(given.encode(), secret.encode()):
-        return json_response({"error": "unauthorized", "error_description": "X-IDENTITY-HEADER is missing or wrong"}, 401)
+        return json_response(
+            {"error": "unauthorized", "error_description": "X-IDENTITY-HEADER is missing or wrong"}, 401
+        )
     if not resource:
         return json_response({"error": "invalid_request", "error_description": "resource is required"}, 400)
     object_id_value = _principal(client_id, object_id, principal_id, mi_res_id, backend.ids.default_object_id)

@@ -4,7 +4,6 @@ Each handler names the Key Vault REST operation it implements. The latest versio
 `/keys/{name}/` (what the SDK sends), `/keys/{name}` or `/keys/{name}//op` as well as by version.
 """
 
-
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, backend_of
@@ -30,7 +29,9 @@ SKIPTOKEN = Query(None, alias="$skiptoken")
 
 @router.post("/keys/restore", responses={200: {"description": "KeyBundle"}})
 async def restore_key(
-    body: RestoreParameters, request: Request, call: DataPlaneCall = Depends(DataPlane("restore_key_backup", None))
+    body: RestoreParameters,
+    request: Request,
+    call: DataPlaneCall = Depends(DataPlane("restore_key_backup", None)),
 ) -> Response:
     """Key Vault: Restore Key (POST /keys/restore)."""
     return json_response(backend_of(request).keys.restore_key_backup(call.vault, body.value))
@@ -49,7 +50,10 @@ async def get_keys(
 
 @router.post("/keys/{name}/create", responses={200: {"description": "KeyBundle"}})
 async def create_key(
-    name: str, body: KeyCreateParameters, request: Request, call: DataPlaneCall = Depends(DataPlane("create_key"))
+    name: str,
+    body: KeyCreateParameters,
+    request: Request,
+    call: DataPlaneCall = Depends(DataPlane("create_key")),
 ) -> Response:
     """Key Vault: Create Key (POST /keys/{key-name}/create)."""
     return json_response(backend_of(request).keys.create_key(call.vault, name, body.dump()))
@@ -57,14 +61,19 @@ async def create_key(
 
 @router.put("/keys/{name}", responses={200: {"description": "KeyBundle"}})
 async def import_key(
-    name: str, body: KeyImportParameters, request: Request, call: DataPlaneCall = Depends(DataPlane("import_key"))
+    name: str,
+    body: KeyImportParameters,
+    request: Request,
+    call: DataPlaneCall = Depends(DataPlane("import_key")),
 ) -> Response:
     """Key Vault: Import Key (PUT /keys/{key-name})."""
     return json_response(backend_of(request).keys.import_key(call.vault, name, body.dump()))
 
 
 @router.delete("/keys/{name}", responses={200: {"description": "DeletedKeyBundle"}})
-async def delete_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("delete_key"))) -> Response:
+async def delete_key(
+    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("delete_key"))
+) -> Response:
     """Key Vault: Delete Key (DELETE /keys/{key-name}); the key is visible under /deletedkeys at once."""
     return json_response(backend_of(request).keys.delete_key(call.vault, name))
 
@@ -78,17 +87,23 @@ async def get_key_versions(
     call: DataPlaneCall = Depends(DataPlane("list_properties_of_key_versions")),
 ) -> Response:
     """Key Vault: Get Key Versions (GET /keys/{key-name}/versions)."""
-    return paged(call, request, backend_of(request).keys.list_key_versions(call.vault, name), maxresults, skiptoken)
+    return paged(
+        call, request, backend_of(request).keys.list_key_versions(call.vault, name), maxresults, skiptoken
+    )
 
 
 @router.post("/keys/{name}/backup", responses={200: {"description": "BackupKeyResult"}})
-async def backup_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("backup_key"))) -> Response:
+async def backup_key(
+    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("backup_key"))
+) -> Response:
     """Key Vault: Backup Key (POST /keys/{key-name}/backup)."""
     return json_response({"value": backend_of(request).keys.backup_key(call.vault, name)})
 
 
 @router.post("/keys/{name}/rotate", responses={200: {"description": "KeyBundle"}})
-async def rotate_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("rotate_key"))) -> Response:
+async def rotate_key(
+    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("rotate_key"))
+) -> Response:
     """Key Vault: Rotate Key (POST /keys/{key-name}/rotate)."""
     return json_response(backend_of(request).keys.rotate_key(call.vault, name))
 
@@ -113,13 +128,17 @@ async def update_key_rotation_policy(
 
 
 @router.get("/keys/{name}/{version}", responses={200: {"description": "KeyBundle"}})
-async def get_key(name: str, version: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_key"))) -> Response:
+async def get_key(
+    name: str, version: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_key"))
+) -> Response:
     """Key Vault: Get Key (GET /keys/{key-name}/{key-version})."""
     return json_response(backend_of(request).keys.get_key(call.vault, name, version))
 
 
 @router.get("/keys/{name}/", include_in_schema=False)
-async def get_latest_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_key"))) -> Response:
+async def get_latest_key(
+    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_key"))
+) -> Response:
     """Key Vault: Get Key, latest version (the SDK's `/keys/{key-name}/`)."""
     return json_response(backend_of(request).keys.get_key(call.vault, name, ""))
 
@@ -141,12 +160,17 @@ async def update_key(
     call: DataPlaneCall = Depends(DataPlane("update_key_properties")),
 ) -> Response:
     """Key Vault: Update Key (PATCH /keys/{key-name}/{key-version})."""
-    return json_response(backend_of(request).keys.update_key_properties(call.vault, name, version, body.dump()))
+    return json_response(
+        backend_of(request).keys.update_key_properties(call.vault, name, version, body.dump())
+    )
 
 
 @router.patch("/keys/{name}/", include_in_schema=False)
 async def update_latest_key(
-    name: str, body: KeyUpdateParameters, request: Request, call: DataPlaneCall = Depends(DataPlane("update_key_properties"))
+    name: str,
+    body: KeyUpdateParameters,
+    request: Request,
+    call: DataPlaneCall = Depends(DataPlane("update_key_properties")),
 ) -> Response:
     """Key Vault: Update Key, latest version (the SDK's `/keys/{key-name}/`)."""
     return json_response(backend_of(request).keys.update_key_properties(call.vault, name, "", body.dump()))
@@ -156,14 +180,25 @@ def _crypto_routes(op: str, operation: str, model: type, method_name: str, summa
     """Register POST /keys/{name}/{version}/{op} and its latest-version alias /keys/{name}/{op}."""
 
     async def versioned(
-        name: str, version: str, body: model, request: Request, call: DataPlaneCall = Depends(DataPlane(operation))  # type: ignore[valid-type]
+        name: str,
+        version: str,
+        body: model,
+        request: Request,
+        call: DataPlaneCall = Depends(DataPlane(operation)),  # type: ignore[valid-type]
     ) -> Response:
-        return json_response(getattr(backend_of(request).keys, method_name)(call.vault, name, version, body.dump()))
+        return json_response(
+            getattr(backend_of(request).keys, method_name)(call.vault, name, version, body.dump())
+        )
 
     async def latest(
-        name: str, body: model, request: Request, call: DataPlaneCall = Depends(DataPlane(operation))  # type: ignore[valid-type]
+        name: str,
+        body: model,
+        request: Request,
+        call: DataPlaneCall = Depends(DataPlane(operation)),  # type: ignore[valid-type]
     ) -> Response:
-        return json_response(getattr(backend_of(request).keys, method_name)(call.vault, name, "", body.dump()))
+        return json_response(
+            getattr(backend_of(request).keys, method_name)(call.vault, name, "", body.dump())
+        )
 
     versioned.__doc__ = f"Key Vault: {summary} (POST /keys/{{key-name}}/{{key-version}}/{op})."
     latest.__doc__ = f"Key Vault: {summary}, latest version (POST /keys/{{key-name}}/{op})."
@@ -194,7 +229,9 @@ async def get_deleted_keys(
 
 
 @router.get("/deletedkeys/{name}", responses={200: {"description": "DeletedKeyBundle"}})
-async def get_deleted_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_deleted_key"))) -> Response:
+async def get_deleted_key(
+    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_deleted_key"))
+) -> Response:
     """Key Vault: Get Deleted Key (GET /deletedkeys/{key-name})."""
     return json_response(backend_of(request).keys.get_deleted_key(call.vault, name))
 
@@ -218,7 +255,9 @@ async def recover_deleted_key(
 
 @router.post("/rng", responses={200: {"description": "RandomBytes"}})
 async def get_random_bytes(
-    body: GetRandomBytesRequest, request: Request, call: DataPlaneCall = Depends(DataPlane("get_random_bytes", None))
+    body: GetRandomBytesRequest,
+    request: Request,
+    call: DataPlaneCall = Depends(DataPlane("get_random_bytes", None)),
 ) -> Response:
     """Key Vault: Get Random Bytes (POST /rng)."""
     return json_response(backend_of(request).keys.get_random_bytes(body.dump()))

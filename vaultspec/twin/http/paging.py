@@ -15,11 +15,15 @@ from vaultspec.twin.http.auth import DataPlaneCall
 from vaultspec.twin.http.responses import json_response
 
 
-def paged(call: DataPlaneCall, request: Request, items: list[Any], maxresults: int | None, skiptoken: str | None) -> Response:
+def paged(
+    call: DataPlaneCall, request: Request, items: list[Any], maxresults: int | None, skiptoken: str | None
+) -> Response:
     chunk, token = page(items, maxresults, skiptoken)
     next_link = None
     if token is not None:
         api = request.query_params.get("api-version", "7.6")
         size = maxresults or MAX_PAGE
-        next_link = f"{call.vault.url}{request.url.path}?api-version={api}&$skiptoken={token}&maxresults={size}"
+        next_link = (
+            f"{call.vault.url}{request.url.path}?api-version={api}&$skiptoken={token}&maxresults={size}"
+        )
     return json_response({"value": chunk, "nextLink": next_link})

@@ -20,7 +20,9 @@ SKIPTOKEN = Query(None, alias="$skiptoken")
 
 @router.post("/secrets/restore", responses={200: {"description": "SecretBundle"}})
 async def restore_secret(
-    body: RestoreParameters, request: Request, call: DataPlaneCall = Depends(DataPlane("restore_secret_backup", None))
+    body: RestoreParameters,
+    request: Request,
+    call: DataPlaneCall = Depends(DataPlane("restore_secret_backup", None)),
 ) -> Response:
     """Key Vault: Restore Secret (POST /secrets/restore)."""
     return json_response(backend_of(request).secrets.restore_secret_backup(call.vault, body.value))
@@ -39,14 +41,19 @@ async def get_secrets(
 
 @router.put("/secrets/{name}", responses={200: {"description": "SecretBundle"}})
 async def set_secret(
-    name: str, body: SecretSetParameters, request: Request, call: DataPlaneCall = Depends(DataPlane("set_secret"))
+    name: str,
+    body: SecretSetParameters,
+    request: Request,
+    call: DataPlaneCall = Depends(DataPlane("set_secret")),
 ) -> Response:
     """Key Vault: Set Secret (PUT /secrets/{secret-name})."""
     return json_response(backend_of(request).secrets.set_secret(call.vault, name, body.dump()))
 
 
 @router.delete("/secrets/{name}", responses={200: {"description": "DeletedSecretBundle"}})
-async def delete_secret(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("delete_secret"))) -> Response:
+async def delete_secret(
+    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("delete_secret"))
+) -> Response:
     """Key Vault: Delete Secret (DELETE /secrets/{secret-name})."""
     return json_response(backend_of(request).secrets.delete_secret(call.vault, name))
 
@@ -60,23 +67,35 @@ async def get_secret_versions(
     call: DataPlaneCall = Depends(DataPlane("list_properties_of_secret_versions")),
 ) -> Response:
     """Key Vault: Get Secret Versions (GET /secrets/{secret-name}/versions)."""
-    return paged(call, request, backend_of(request).secrets.list_secret_versions(call.vault, name), maxresults, skiptoken)
+    return paged(
+        call,
+        request,
+        backend_of(request).secrets.list_secret_versions(call.vault, name),
+        maxresults,
+        skiptoken,
+    )
 
 
 @router.post("/secrets/{name}/backup", responses={200: {"description": "BackupSecretResult"}})
-async def backup_secret(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("backup_secret"))) -> Response:
+async def backup_secret(
+    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("backup_secret"))
+) -> Response:
     """Key Vault: Backup Secret (POST /secrets/{secret-name}/backup)."""
     return json_response({"value": backend_of(request).secrets.backup_secret(call.vault, name)})
 
 
 @router.get("/secrets/{name}/{version}", responses={200: {"description": "SecretBundle"}})
-async def get_secret(name: str, version: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_secret"))) -> Response:
+async def get_secret(
+    name: str, version: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_secret"))
+) -> Response:
     """Key Vault: Get Secret (GET /secrets/{secret-name}/{secret-version})."""
     return json_response(backend_of(request).secrets.get_secret(call.vault, name, version))
 
 
 @router.get("/secrets/{name}/", include_in_schema=False)
-async def get_latest_secret(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_secret"))) -> Response:
+async def get_latest_secret(
+    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_secret"))
+) -> Response:
     """Key Vault: Get Secret, latest version (the SDK's `/secrets/{secret-name}/`)."""
     return json_response(backend_of(request).secrets.get_secret(call.vault, name, ""))
 
@@ -98,7 +117,9 @@ async def update_secret(
     call: DataPlaneCall = Depends(DataPlane("update_secret_properties")),
 ) -> Response:
     """Key Vault: Update Secret (PATCH /secrets/{secret-name}/{secret-version})."""
-    return json_response(backend_of(request).secrets.update_secret_properties(call.vault, name, version, body.dump()))
+    return json_response(
+        backend_of(request).secrets.update_secret_properties(call.vault, name, version, body.dump())
+    )
 
 
 @router.patch("/secrets/{name}/", include_in_schema=False)
@@ -109,7 +130,9 @@ async def update_latest_secret(
     call: DataPlaneCall = Depends(DataPlane("update_secret_properties")),
 ) -> Response:
     """Key Vault: Update Secret, latest version."""
-    return json_response(backend_of(request).secrets.update_secret_properties(call.vault, name, "", body.dump()))
+    return json_response(
+        backend_of(request).secrets.update_secret_properties(call.vault, name, "", body.dump())
+    )
 
 
 @router.get("/deletedsecrets", responses={200: {"description": "DeletedSecretListResult"}})
@@ -120,7 +143,9 @@ async def get_deleted_secrets(
     call: DataPlaneCall = Depends(DataPlane("list_deleted_secrets", None)),
 ) -> Response:
     """Key Vault: Get Deleted Secrets (GET /deletedsecrets)."""
-    return paged(call, request, backend_of(request).secrets.list_deleted_secrets(call.vault), maxresults, skiptoken)
+    return paged(
+        call, request, backend_of(request).secrets.list_deleted_secrets(call.vault), maxresults, skiptoken
+    )
 
 
 @router.get("/deletedsecrets/{name}", responses={200: {"description": "DeletedSecretBundle"}})
