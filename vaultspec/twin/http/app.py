@@ -7,7 +7,8 @@
 Around the routers, one plain ASGI layer (cheaper than Starlette's BaseHTTPMiddleware) enforces
 body (413) and header (431) size limits, collapses `//` (the SDK's empty version in
 `/keys/{name}//sign`), normalises ARM segment casing (ARM paths are case-insensitive), stamps
-`x-ms-request-id` and appends one audit line per call. Errors become Key Vault or ARM error bodies;
+`x-ms-request-id`, appends one audit line per call, and hands the two hottest calls (secret GET,
+sign) to `hot_paths` before FastAPI sees them. Errors become Key Vault or ARM error bodies;
 request validation failures are 400, never 422, and a data-plane request without a valid token is
 401 with the challenge even when its body is malformed.
 """
@@ -30,6 +31,7 @@ from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.errors import ArmError, KeyVaultError
 from vaultspec.twin.http import arm_records, arm_vaults, identity, keys, secrets
 from vaultspec.twin.http.auth import Unauthorized, challenge_header, data_plane_principal, vault_name_of
+from vaultspec.twin.http.hot_paths import serve_hot_path
 from vaultspec.twin.http.responses import arm_error_response, json_response, kv_error_response
 
 log = logging.getLogger("vaultspec.twin")
@@ -133,7 +135,8 @@ class TwinEdge:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
+            if not (is_vault and await serve_hot_path(scope, limited_receive, send_with_id, self.backend)):
+                await self.app(scope, limited_receive, send_with_id)
         except _TooLarge:
             status_holder[0] = 413
             await _plain(
