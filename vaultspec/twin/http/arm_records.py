@@ -14,7 +14,7 @@ import re
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from vaultspec.twin.domain.records import DIAGNOSTIC_SETTING, LOCK, ROLE_ASSIGNMENT
-from vaultspec.twin.domain.roles import BUILT_IN_ROLES, ROLES_BY_GUID
+from vaultspec.twin.domain.roles import BUILT_IN_ROLES, ROLES_BY_GUID, arm_body
 from vaultspec.twin.errors import ArmError
 from vaultspec.twin.http.auth import arm_principal, backend_of
 from vaultspec.twin.http.models import ArmResource
@@ -90,14 +90,14 @@ def _definition(guid: str, scope: str = "") -> Response:
     role = ROLES_BY_GUID.get(guid.lower())
     if role is None:
         raise ArmError(404, "RoleDefinitionDoesNotExist", f"The role definition '{guid}' does not exist.", guid)
-    return json_response(role.arm_body(scope))
+    return json_response(arm_body(role, scope))
 
 
 def _definitions(request: Request, scope: str = "") -> Response:
     flt = request.query_params.get("$filter") or ""
     match = re.search(r"roleName\s+eq\s+'([^']+)'", flt, re.IGNORECASE)
     roles = [r for r in BUILT_IN_ROLES if not match or r.name.lower() == match.group(1).lower()]
-    return json_response({"value": [r.arm_body(scope) for r in roles]})
+    return json_response({"value": [arm_body(r, scope) for r in roles]})
 
 
 @router.get(DEFINITIONS + "/{roleDefinitionId}", responses={200: {"description": "RoleDefinition"}})
