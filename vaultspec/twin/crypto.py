@@ -41,6 +41,9 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 RSA_SIGN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 EC_SIGN_ALGORITHMS = {"ES256": "P-256", "ES256K": "P-256K", "ES384": "P-384", "ES512": "P-521"}
 RSA_ENCRYPT_ALGORITHMS = ("RSA1_5", "RSA-OAEP", "RSA-OAEP-256")
+# The longest JWK member a supported key has (RSA-4096 `n`/`d`: 512 bytes, +1 for a leading zero).
+# Bounding members before any arithmetic keeps a hostile import from pinning the event loop.
+MAX_JWK_MEMBER_BYTES = 513
 
 
 def b64url(data: bytes) -> str:
@@ -67,7 +70,10 @@ def _to_int(jwk: dict[str, Any], field: str) -> int:
     raw = jwk.get(field)
     if not raw:
         raise ValueError(f"JWK field '{field}' is required")
-    return int.from_bytes(unb64url(raw), "big")
+    data = unb64url(raw)
+    if len(data) > MAX_JWK_MEMBER_BYTES:
+        raise ValueError(f"JWK field '{field}' is longer than any supported key allows")
+    return int.from_bytes(data, "big")
 
 
 # -- generation, serialisation ---------------------------------------------------------------
@@ -125,17 +131,17 @@ def import_jwk(jwk: dict[str, Any]) -> PrivateKey:
     """Build a private key from a JWK with its private members (Key Vault import needs them)."""
     kty = str(jwk.get("kty", "")).upper().removesuffix("-HSM")
     if kty == "RSA":
+        # p and q are required: recovering them from (n, e, d) costs the caller nothing and the twin an
+        # unbounded number of modular exponentiations for a crafted d.
         n, e, d = _to_int(jwk, "n"), _to_int(jwk, "e"), _to_int(jwk, "d")
-        if all(jwk.get(f) for f in ("p", "q")):
-            p, q = _to_int(jwk, "p"), _to_int(jwk, "q")
-        else:
-            p, q = rsa.rsa_recover_prime_factors(n, e, d)
-        dp = _to_int(jwk, "dp") if jwk.get("dp") else rsa.rsa_crt_dmp1(d, p)
-        dq = _to_int(jwk, "dq") if jwk.get("dq") else rsa.rsa_crt_dmq1(d, q)
-        qi = _to_int(jwk, "qi") if jwk.get("qi") else rsa.rsa_crt_iqmp(p, q)
-        try:
+        p, q = _to_int(jwk, "p"), _to_int(jwk, "q")
+        given = {f: _to_int(jwk, f) for f in ("dp", "dq", "qi") if jwk.get(f)}
+        try:  # p = 1 makes dp's modulus 0, p = q has no inverse: arithmetic errors are the caller's too
+            dp = given.get("dp") or rsa.rsa_crt_dmp1(d, p)
+            dq = given.get("dq") or rsa.rsa_crt_dmq1(d, q)
+            qi = given.get("qi") or rsa.rsa_crt_iqmp(p, q)
             key = rsa.RSAPrivateNumbers(p, q, d, dp, dq, qi, rsa.RSAPublicNumbers(e, n)).private_key()
-        except ValueError as exc:
+        except (ValueError, ArithmeticError) as exc:
             raise ValueError("the RSA JWK is not a consistent private key") from exc
         if key.key_size not in RSA_SIZES:
             raise ValueError(f"RSA key size {key.key_size} is not supported")
