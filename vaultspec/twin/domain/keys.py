@@ -319,6 +319,8 @@ class KeyService:
     def update_key_rotation_policy(self, vault: VaultRef, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /keys/{name}/rotationpolicy, validated as Key Vault does."""
         obj = self.objects.active(vault, name)
+        if not isinstance(body, dict):
+            raise bad_parameter("the rotation policy must be an object")
         attributes = body.get("attributes") or {}
         if not isinstance(attributes, dict):
             raise bad_parameter("attributes must be an object")
@@ -331,8 +333,12 @@ class KeyService:
         actions = []
         for index, entry in enumerate(actions_in):
             field = f"lifetimeActions[{index}]"
-            trigger = (entry or {}).get("trigger") or {}
-            action_type = str(((entry or {}).get("action") or {}).get("type") or "")
+            entry = entry or {}
+            trigger = entry.get("trigger") or {} if isinstance(entry, dict) else None
+            action = entry.get("action") or {} if isinstance(entry, dict) else None
+            if not isinstance(trigger, dict) or not isinstance(action, dict):
+                raise bad_parameter(f"{field} must be an object with trigger and action objects")
+            action_type = str(action.get("type") or "")
             if action_type.lower() not in ("rotate", "notify"):
                 raise bad_parameter(f"{field}.action.type must be Rotate or Notify")
             after, before = trigger.get("timeAfterCreate"), trigger.get("timeBeforeExpiry")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import time
 import uuid
@@ -70,6 +71,8 @@ def attributes_out(stored: dict[str, Any], vault: VaultRef) -> dict[str, Any]:
 
 def attributes_in(raw: dict[str, Any] | None, current: dict[str, Any] | None = None) -> dict[str, Any]:
     """Validate settable attributes (enabled, nbf, exp, exportable); read-only ones are ignored."""
+    if raw is not None and not isinstance(raw, dict):
+        raise bad_parameter("attributes must be an object")
     attrs = dict(current or {"enabled": True})
     for field in ("enabled", "exportable"):
         if raw and raw.get(field) is not None:
@@ -79,7 +82,11 @@ def attributes_in(raw: dict[str, Any] | None, current: dict[str, Any] | None = N
     for field in ("nbf", "exp"):
         if raw and field in raw:
             value = raw[field]
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or (isinstance(value, float) and not math.isfinite(value))  # JSON NaN / Infinity
+            ):
                 raise bad_parameter(f"attributes.{field} must be a Unix time in seconds")
             attrs[field] = int(value) if value is not None else None
     if attrs.get("nbf") is not None and attrs.get("exp") is not None and attrs["nbf"] > attrs["exp"]:

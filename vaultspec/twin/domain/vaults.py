@@ -150,6 +150,9 @@ def _validate_network_acls(acls: Any) -> dict[str, Any] | None:
     bypass = str(acls.get("bypass", "AzureServices"))
     if bypass.lower() not in ("azureservices", "none"):
         raise arm_bad_request(f"{field}.bypass must be AzureServices or None", f"{field}.bypass")
+    for rule_list in ("ipRules", "virtualNetworkRules"):
+        if not isinstance(acls.get(rule_list) or [], list):
+            raise arm_bad_request(f"{field}.{rule_list} must be a list", f"{field}.{rule_list}")
     rules = []
     for index, rule in enumerate(acls.get("ipRules") or []):
         value = rule.get("value") if isinstance(rule, dict) else None

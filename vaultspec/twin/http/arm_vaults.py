@@ -263,6 +263,8 @@ async def create_key_if_not_exist(
         if existing is None or existing.deleted_at is not None:
             props = (body.properties or {}) if isinstance(body.properties, dict) else {}
             attrs = props.get("attributes") or {}
+            if not isinstance(attrs, dict):
+                raise arm_bad_request("properties.attributes must be an object", "properties.attributes")
             request_body = {
                 "kty": props.get("kty"),
                 "key_size": props.get("keySize"),
@@ -371,7 +373,10 @@ def _secret_write(
     backend.records.assert_unlocked(vault_id(subscriptionId, rg, row.name), write=True)
     vref = backend.vaults.ref(row)
     props = body.properties if isinstance(body.properties, dict) else {}
-    attrs = {k: v for k, v in (props.get("attributes") or {}).items() if k in ("enabled", "nbf", "exp")}
+    raw_attrs = props.get("attributes") or {}
+    if not isinstance(raw_attrs, dict):
+        raise arm_bad_request("properties.attributes must be an object", "properties.attributes")
+    attrs = {k: v for k, v in raw_attrs.items() if k in ("enabled", "nbf", "exp")}
     created = False
     try:
         existing = backend.store.get_object(row.name, "secret", name)
