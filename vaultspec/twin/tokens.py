@@ -121,12 +121,17 @@ class TokenAuthority:
             raise InvalidToken("the token's signature is not valid") from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken("the token is malformed") from exc
+        if not isinstance(claims["aud"], str):  # one audience: a list would match several planes at once
+            raise InvalidToken("the token's audience is not valid for this resource")
         if claims.get("tid") != self.tenant_id:
             raise InvalidToken("the token was issued for another tenant")
         oid = claims.get("oid")
         if not isinstance(oid, str) or not oid:
             raise InvalidToken("the token has no object id")
-        principal = Principal(oid, claims["tid"], claims["aud"], int(claims["exp"]), claims.get("appid"))
+        app_id = claims.get("appid")
+        principal = Principal(
+            oid, claims["tid"], claims["aud"], int(claims["exp"]), app_id if isinstance(app_id, str) else None
+        )
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[token] = principal
