@@ -275,10 +275,11 @@ class KeyService:
         return self.objects.backup(vault, name)
 
     def restore_key_backup(self, vault: VaultRef, blob: str) -> dict[str, Any]:
-        row = self.objects.restore(vault, blob)
-        if row.meta["kty"].endswith("-HSM") and not vault.premium:
-            raise bad_parameter(f"Key type {row.meta['kty']} needs a premium vault.")
-        return self.bundle(vault, row)
+        def premium_only(meta: dict[str, Any]) -> None:
+            if meta["kty"].endswith("-HSM") and not vault.premium:
+                raise bad_parameter(f"Key type {meta['kty']} needs a premium vault.")
+
+        return self.bundle(vault, self.objects.restore(vault, blob, premium_only))
 
     # -- rotation ----------------------------------------------------------------------------------
     def rotate_key(self, vault: VaultRef, name: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import math
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,7 +248,10 @@ class ObjectKind:
         sealed = self._backup.seal(json.dumps(document).encode(), f"vaultspec-twin-backup/{self.kind}")
         return base64.urlsafe_b64encode(BACKUP_MAGIC + sealed).rstrip(b"=").decode()
 
-    def restore(self, vault: VaultRef, blob: str) -> VersionRow:
+    def restore(
+        self, vault: VaultRef, blob: str, check_meta: Callable[[dict[str, Any]], None] | None = None
+    ) -> VersionRow:
+        """Restore every version of a backup; `check_meta` may refuse a version before anything is written."""
         try:
             raw = base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4))
             if not raw.startswith(BACKUP_MAGIC):
@@ -263,6 +267,9 @@ class ObjectKind:
                 f"There was a conflict restoring the {self.kind} '{name}'. Probably the {self.kind} already "
                 "exists, is in a deleted state, or is being deleted.",
             )
+        if check_meta is not None:
+            for item in document["versions"]:
+                check_meta(item["meta"])
         last: VersionRow | None = None
         with self.store.transaction():
             for item in document["versions"]:
