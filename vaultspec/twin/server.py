@@ -12,7 +12,8 @@ Public API (other areas build on it; keep it stable):
 
 The port is remembered in `<data>/port`, so key and secret ids stay valid across restarts. The server
 is uvicorn (httptools + uvloop) over TLS, HTTP/1.1 keep-alive with a 75 s idle timeout, bound to
-127.0.0.1. Body and header limits live in `vaultspec.twin.http.app`.
+127.0.0.1. Body and header limits live in `vaultspec.twin.http.app`; the per-request read deadline
+and head budget (slowloris) in `vaultspec.twin.http.protocol`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ PORT_FILE = "port"
 IDENTITY_HEADER_FILE = "identity-header"
 LOG_FILE = "twin.log"
 HOST = "127.0.0.1"
-IDLE_TIMEOUT_S = 75
+IDLE_TIMEOUT_S = int(os.environ.get("VAULTSPEC_TWIN_IDLE_TIMEOUT_S", "75"))  # keep-alive; shortened by tests
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ def serve(data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaul
     """Run the twin in the foreground until SIGINT/SIGTERM."""
     import uvicorn
 
+    from vaultspec.twin.http.protocol import TwinHttpProtocol
+
     data_dir = Path(data_dir)
     running = find_running(data_dir)
     if running is not None:
@@ -184,7 +187,7 @@ def serve(data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaul
     (app, backend, tls), sock, info = _build(data_dir, port, vaults)
     config = uvicorn.Config(
         app,
-        http="httptools",
+        http=TwinHttpProtocol,  # httptools + request read deadline + head budget
         loop="uvloop",
         lifespan="off",
         ssl_certfile=str(tls.server_cert),
