@@ -231,6 +231,12 @@ def create_app(backend: TwinBackend, identity_header: str) -> ASGIApp:
     @app.exception_handler(ArmError)
     async def on_arm_error(request: Request, exc: ArmError) -> Response:
         request.state.error_code = exc.code
+        if exc.status == 401:  # ARM's challenge, as Azure sends it with every 401
+            challenge = (
+                f'Bearer authorization_uri="https://login.windows.net/{backend.ids.tenant_id}", '
+                'error="invalid_token", error_description="The access token is missing or invalid."'
+            )
+            return arm_error_response(exc, {"WWW-Authenticate": challenge})
         return arm_error_response(exc)
 
     @app.exception_handler(RequestValidationError)

@@ -23,8 +23,8 @@ def kv_error_response(error: KeyVaultError, headers: dict[str, str] | None = Non
     return json_response(error.body(), error.status, headers)
 
 
-def arm_error_response(error: ArmError) -> Response:
-    return json_response(error.body(), error.status)
+def arm_error_response(error: ArmError, headers: dict[str, str] | None = None) -> Response:
+    return json_response(error.body(), error.status, headers)
 
 
 # OpenAPI `responses=` fragments shared by the routers.
