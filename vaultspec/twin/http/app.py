@@ -71,8 +71,21 @@ def _canonical_arm_path(path: str) -> str:
     return "/".join(_CANONICAL.get(segment.lower(), segment) for segment in path.split("/"))
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """The body passed MAX_BODY_BYTES while being read (no or a lying Content-Length).
+
+    An HTTPException, so that FastAPI's body parsing re-raises it as it is instead of turning it into
+    "There was an error parsing the body" (400)."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "The request body is too large.")
+
+
+# Errors Starlette/FastAPI raise before a route runs: (Key Vault code, ARM code, message).
+_PRE_ROUTE_ERRORS = {
+    400: ("BadParameter", "InvalidRequestContent", "The request body could not be parsed as JSON."),
+    413: ("RequestEntityTooLarge", "RequestEntityTooLarge", "The request body is too large."),
+}
 
 
 class TwinEdge:
@@ -258,6 +271,9 @@ def create_app(backend: TwinBackend, identity_header: str) -> ASGIApp:
                 data_plane_principal(request)
             except KeyVaultError as auth_error:
                 return _kv_error(request, auth_error)
+            if exc.status_code in _PRE_ROUTE_ERRORS:
+                code, _, message = _PRE_ROUTE_ERRORS[exc.status_code]
+                return _kv_error(request, KeyVaultError(exc.status_code, code, message))
             code = "NotFound" if exc.status_code == 404 else "BadParameter"
             return _kv_error(
                 request,
@@ -267,6 +283,10 @@ def create_app(backend: TwinBackend, identity_header: str) -> ASGIApp:
                     f"The request URI or method is not supported: {request.method} {request.url.path}",
                 ),
             )
+        if exc.status_code in _PRE_ROUTE_ERRORS:
+            _, code, message = _PRE_ROUTE_ERRORS[exc.status_code]
+            request.state.error_code = code
+            return arm_error_response(ArmError(exc.status_code, code, message))
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "BadRequest")
         return arm_error_response(ArmError(exc.status_code, code, f"No route for {request.method} {request.url.path}"))
 
