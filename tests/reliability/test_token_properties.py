@@ -75,7 +75,7 @@ json_values = st.recursive(
 
 
 def claim_sets() -> st.SearchStrategy[dict[str, object]]:
-    """Claims near the valid ones: each standard claim is kept, dropped or replaced by anything."""
+    """Claims near the valid ones: up to two standard claims dropped or replaced, extra claims added."""
     now = int(time.time())
     valid: dict[str, object] = {
         "iss": f"https://sts.windows.net/{TENANT}/",
@@ -96,17 +96,25 @@ def claim_sets() -> st.SearchStrategy[dict[str, object]]:
         "exp": st.one_of(st.integers(now - 10**6, now + 10**9), st.floats(allow_nan=False), st.text(max_size=5)),
     }
 
-    def field(name: str, value: object) -> st.SearchStrategy[tuple[str, object]]:
-        return st.one_of(
-            st.just((name, value)),
-            st.just((name, None)),  # dropped below
-            near_values[name].map(lambda v: (name, v)),
-            json_values.map(lambda v: (name, v)),
-        )
+    _DROP = object()
 
-    fields = st.tuples(*(field(name, value) for name, value in valid.items()))
-    extra = st.dictionaries(st.text(max_size=8), json_values, max_size=3)
-    return st.tuples(fields, extra).map(lambda parts: {**parts[1], **{k: v for k, v in parts[0] if v is not None}})
+    def altered(name: str) -> st.SearchStrategy[object]:
+        near = near_values[name]
+        return st.one_of(near, near, st.just(_DROP), json_values)  # near-misses weigh double
+
+    def build(changes: dict[str, object], extra: dict[str, object]) -> dict[str, object]:
+        claims = {**extra, **valid, **changes}
+        return {k: v for k, v in claims.items() if v is not _DROP}
+
+    # One claim off (most often) or two: near-valid tokens are where validation bugs hide.
+    names = sorted(valid)
+    one = st.sampled_from(names).flatmap(lambda name: st.fixed_dictionaries({name: altered(name)}))
+    two = st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True).flatmap(
+        lambda pair: st.fixed_dictionaries({name: altered(name) for name in pair})
+    )
+    changes = st.one_of(one, one, two)
+    extra = st.dictionaries(st.text(max_size=8).filter(lambda k: k not in valid), json_values, max_size=3)
+    return st.builds(build, changes, extra)
 
 
 @PROPERTY
