@@ -162,7 +162,7 @@ POLICY_PERMISSION = {
     "list_properties_of_secret_versions": ("secrets", "list"),
     "update_secret_properties": ("secrets", "set"),
     "delete_secret": ("secrets", "delete"),
-    "get_deleted_secret": ("secrets", "list"),
+    "get_deleted_secret": ("secrets", "get"),  # REST reference: "requires the secrets/get permission"
     "list_deleted_secrets": ("secrets", "list"),
     "recover_deleted_secret": ("secrets", "recover"),
     "purge_deleted_secret": ("secrets", "purge"),

@@ -106,7 +106,7 @@ OPERATIONS: dict[str, Operation] = {
             ),
             ("update_secret_properties", "set", "secrets/update/action", "SecretUpdate"),
             ("delete_secret", "delete", "secrets/delete", "SecretDelete"),
-            ("get_deleted_secret", "list", "secrets/readMetadata/action", "SecretGetDeleted"),
+            ("get_deleted_secret", "get", "secrets/readMetadata/action", "SecretGetDeleted"),
             ("list_deleted_secrets", "list", "secrets/readMetadata/action", "SecretListDeleted"),
             ("recover_deleted_secret", "recover", "secrets/recover/action", "SecretRecover"),
             ("purge_deleted_secret", "purge", "secrets/purge/action", "SecretPurge"),
