@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `tests.reliability` lives in the repo
 
-from tests.reliability.crash import run_once  # noqa: E402
+from tests.reliability.crash import run_once
 
 
 def main() -> int:
