@@ -19,6 +19,18 @@ from vaultspec.twin.errors import ArmError
 from vaultspec.twin.http.auth import arm_principal, backend_of
 from vaultspec.twin.http.models import ArmResource
 from vaultspec.twin.http.responses import ARM_ERRORS, json_response
+from vaultspec.twin.http.schemas import (
+    DiagnosticSetting,
+    DiagnosticSettingList,
+    ManagementLock,
+    ManagementLockListResult,
+    ResourceGroup,
+    RoleAssignment,
+    RoleAssignmentListResult,
+    RoleDefinition,
+    RoleDefinitionListResult,
+    doc,
+)
 
 router = APIRouter(tags=["arm-records"], responses=ARM_ERRORS, dependencies=[Depends(arm_principal)])
 ASSIGNMENTS = "/{scope:path}/providers/Microsoft.Authorization/roleAssignments"
@@ -40,7 +52,7 @@ def _not_found(kind: str, name: str) -> ArmError:
 # -- role assignments --------------------------------------------------------------------------------
 @router.put(
     ASSIGNMENTS + "/{roleAssignmentName}",
-    responses={201: {"description": "RoleAssignment"}, 200: {"description": "RoleAssignment"}},
+    responses={201: doc(RoleAssignment), 200: doc(RoleAssignment)},
 )
 async def create_role_assignment(scope: str, roleAssignmentName: str, body: ArmResource, request: Request) -> Response:
     """ARM: Role Assignments - Create (PUT {scope}/providers/.../roleAssignments/{name})."""
@@ -48,7 +60,7 @@ async def create_role_assignment(scope: str, roleAssignmentName: str, body: ArmR
     return json_response(record, 201 if created else 200)
 
 
-@router.get(ASSIGNMENTS + "/{roleAssignmentName}", responses={200: {"description": "RoleAssignment"}})
+@router.get(ASSIGNMENTS + "/{roleAssignmentName}", responses={200: doc(RoleAssignment)})
 async def get_role_assignment(scope: str, roleAssignmentName: str, request: Request) -> Response:
     """ARM: Role Assignments - Get."""
     backend = backend_of(request)
@@ -60,7 +72,7 @@ async def get_role_assignment(scope: str, roleAssignmentName: str, request: Requ
 
 @router.delete(
     ASSIGNMENTS + "/{roleAssignmentName}",
-    responses={200: {"description": "RoleAssignment"}, 204: {"description": "None"}},
+    responses={200: doc(RoleAssignment), 204: doc(None, "Did not exist")},
 )
 async def delete_role_assignment(scope: str, roleAssignmentName: str, request: Request) -> Response:
     """ARM: Role Assignments - Delete."""
@@ -73,7 +85,7 @@ async def delete_role_assignment(scope: str, roleAssignmentName: str, request: R
     return json_response(record)
 
 
-@router.get(ASSIGNMENTS, responses={200: {"description": "RoleAssignmentListResult"}})
+@router.get(ASSIGNMENTS, responses={200: doc(RoleAssignmentListResult)})
 async def list_role_assignments(
     scope: str, request: Request, filter: str | None = Query(None, alias="$filter")
 ) -> Response:
@@ -100,25 +112,25 @@ def _definitions(request: Request, scope: str = "") -> Response:
     return json_response({"value": [arm_body(r, scope) for r in roles]})
 
 
-@router.get(DEFINITIONS + "/{roleDefinitionId}", responses={200: {"description": "RoleDefinition"}})
+@router.get(DEFINITIONS + "/{roleDefinitionId}", responses={200: doc(RoleDefinition)})
 async def get_role_definition(roleDefinitionId: str) -> Response:
     """ARM: Role Definitions - Get (tenant scope)."""
     return _definition(roleDefinitionId)
 
 
-@router.get(DEFINITIONS, responses={200: {"description": "RoleDefinitionListResult"}})
+@router.get(DEFINITIONS, responses={200: doc(RoleDefinitionListResult)})
 async def list_role_definitions(request: Request) -> Response:
     """ARM: Role Definitions - List (tenant scope; `$filter=roleName eq '...'`)."""
     return _definitions(request)
 
 
-@router.get("/{scope:path}" + DEFINITIONS + "/{roleDefinitionId}", responses={200: {"description": "RoleDefinition"}})
+@router.get("/{scope:path}" + DEFINITIONS + "/{roleDefinitionId}", responses={200: doc(RoleDefinition)})
 async def get_scoped_role_definition(scope: str, roleDefinitionId: str) -> Response:
     """ARM: Role Definitions - Get (at a scope)."""
     return _definition(roleDefinitionId, _scope(scope))
 
 
-@router.get("/{scope:path}" + DEFINITIONS, responses={200: {"description": "RoleDefinitionListResult"}})
+@router.get("/{scope:path}" + DEFINITIONS, responses={200: doc(RoleDefinitionListResult)})
 async def list_scoped_role_definitions(scope: str, request: Request) -> Response:
     """ARM: Role Definitions - List (at a scope)."""
     return _definitions(request, _scope(scope))
@@ -127,7 +139,7 @@ async def list_scoped_role_definitions(scope: str, request: Request) -> Response
 # -- locks ------------------------------------------------------------------------------------------------
 @router.put(
     LOCKS + "/{lockName}",
-    responses={200: {"description": "ManagementLock"}, 201: {"description": "ManagementLock"}},
+    responses={200: doc(ManagementLock), 201: doc(ManagementLock)},
 )
 async def create_lock(scope: str, lockName: str, body: ArmResource, request: Request) -> Response:
     """ARM: Management Locks - Create Or Update By Scope."""
@@ -135,7 +147,7 @@ async def create_lock(scope: str, lockName: str, body: ArmResource, request: Req
     return json_response(record, 201 if created else 200)
 
 
-@router.get(LOCKS + "/{lockName}", responses={200: {"description": "ManagementLock"}})
+@router.get(LOCKS + "/{lockName}", responses={200: doc(ManagementLock)})
 async def get_lock(scope: str, lockName: str, request: Request) -> Response:
     """ARM: Management Locks - Get By Scope."""
     backend = backend_of(request)
@@ -145,7 +157,11 @@ async def get_lock(scope: str, lockName: str, request: Request) -> Response:
     return json_response(record)
 
 
-@router.delete(LOCKS + "/{lockName}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}})
+@router.delete(
+    LOCKS + "/{lockName}",
+    response_class=Response,
+    responses={200: doc(None, "Deleted"), 204: doc(None, "Did not exist")},
+)
 async def delete_lock(scope: str, lockName: str, request: Request) -> Response:
     """ARM: Management Locks - Delete By Scope."""
     backend = backend_of(request)
@@ -153,21 +169,21 @@ async def delete_lock(scope: str, lockName: str, request: Request) -> Response:
     return Response(status_code=200 if deleted else 204)
 
 
-@router.get(LOCKS, responses={200: {"description": "ManagementLockListResult"}})
+@router.get(LOCKS, responses={200: doc(ManagementLockListResult)})
 async def list_locks(scope: str, request: Request) -> Response:
     """ARM: Management Locks - List By Scope."""
     return json_response({"value": backend_of(request).records.list(LOCK, _scope(scope))})
 
 
 # -- diagnostic settings -------------------------------------------------------------------------------------
-@router.put(DIAGNOSTICS + "/{name}", responses={200: {"description": "DiagnosticSettingsResource"}})
+@router.put(DIAGNOSTICS + "/{name}", responses={200: doc(DiagnosticSetting, "DiagnosticSettingsResource")})
 async def create_diagnostic_setting(scope: str, name: str, body: ArmResource, request: Request) -> Response:
     """ARM: Diagnostic Settings - Create Or Update (recorded; the twin has no Log Analytics)."""
     record, _ = backend_of(request).records.put_diagnostic_setting(_scope(scope), name, body.dump())
     return json_response(record)
 
 
-@router.get(DIAGNOSTICS + "/{name}", responses={200: {"description": "DiagnosticSettingsResource"}})
+@router.get(DIAGNOSTICS + "/{name}", responses={200: doc(DiagnosticSetting, "DiagnosticSettingsResource")})
 async def get_diagnostic_setting(scope: str, name: str, request: Request) -> Response:
     """ARM: Diagnostic Settings - Get."""
     backend = backend_of(request)
@@ -177,7 +193,11 @@ async def get_diagnostic_setting(scope: str, name: str, request: Request) -> Res
     return json_response(record)
 
 
-@router.delete(DIAGNOSTICS + "/{name}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}})
+@router.delete(
+    DIAGNOSTICS + "/{name}",
+    response_class=Response,
+    responses={200: doc(None, "Deleted"), 204: doc(None, "Did not exist")},
+)
 async def delete_diagnostic_setting(scope: str, name: str, request: Request) -> Response:
     """ARM: Diagnostic Settings - Delete."""
     backend = backend_of(request)
@@ -185,7 +205,7 @@ async def delete_diagnostic_setting(scope: str, name: str, request: Request) -> 
     return Response(status_code=200 if deleted else 204)
 
 
-@router.get(DIAGNOSTICS, responses={200: {"description": "DiagnosticSettingsResourceCollection"}})
+@router.get(DIAGNOSTICS, responses={200: doc(DiagnosticSettingList, "DiagnosticSettingsResourceCollection")})
 async def list_diagnostic_settings(scope: str, request: Request) -> Response:
     """ARM: Diagnostic Settings - List."""
     return json_response({"value": backend_of(request).records.list(DIAGNOSTIC_SETTING, _scope(scope))})
@@ -203,7 +223,7 @@ def _group(subscription: str, name: str, body: dict) -> dict:
     }
 
 
-@router.put(RESOURCE_GROUP, responses={200: {"description": "ResourceGroup"}, 201: {"description": "ResourceGroup"}})
+@router.put(RESOURCE_GROUP, responses={200: doc(ResourceGroup), 201: doc(ResourceGroup)})
 async def create_resource_group(
     subscriptionId: str, resourceGroupName: str, body: ArmResource, request: Request
 ) -> Response:
@@ -217,14 +237,14 @@ async def create_resource_group(
     return json_response(record, 201 if created else 200)
 
 
-@router.get(RESOURCE_GROUP, responses={200: {"description": "ResourceGroup"}})
+@router.get(RESOURCE_GROUP, responses={200: doc(ResourceGroup)})
 async def get_resource_group(subscriptionId: str, resourceGroupName: str, request: Request) -> Response:
     """ARM: Resource Groups - Get (any name exists implicitly)."""
     record = backend_of(request).store.get_record(f"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}")
     return json_response(record or _group(subscriptionId, resourceGroupName, {}))
 
 
-@router.delete(RESOURCE_GROUP, responses={200: {"description": "Deleted"}})
+@router.delete(RESOURCE_GROUP, response_class=Response, responses={200: doc(None, "Deleted")})
 async def delete_resource_group(subscriptionId: str, resourceGroupName: str, request: Request) -> Response:
     """ARM: Resource Groups - Delete (forgets the record; vaults are deleted one by one)."""
     backend = backend_of(request)

@@ -23,6 +23,20 @@ from vaultspec.twin.http.models import (
     VaultAccessPolicyParameters,
 )
 from vaultspec.twin.http.responses import ARM_ERRORS, json_response
+from vaultspec.twin.http.schemas import (
+    ArmKey,
+    ArmKeyListResult,
+    ArmSecret,
+    ArmSecretListResult,
+    CheckNameAvailabilityResult,
+    DeletedVault,
+    DeletedVaultListResult,
+    ResourceListResult,
+    Vault,
+    VaultAccessPolicyResult,
+    VaultListResult,
+    doc,
+)
 from vaultspec.twin.store import VaultRow, VersionRow
 
 router = APIRouter(tags=["arm-keyvault"], responses=ARM_ERRORS, dependencies=[Depends(arm_principal)])
@@ -42,7 +56,7 @@ def _from_kv(error: KeyVaultError) -> ArmError:
 # -- vaults ----------------------------------------------------------------------------------------
 @router.put(
     VAULTS + "/{vaultName}",
-    responses={200: {"description": "Vault (updated)"}, 201: {"description": "Vault (created)"}},
+    responses={200: doc(Vault, "Vault (updated)"), 201: doc(Vault, "Vault (created)")},
 )
 async def create_or_update_vault(
     subscriptionId: str,
@@ -61,14 +75,14 @@ async def create_or_update_vault(
     return json_response(backend.vaults.arm_body(row), 201 if created else 200)
 
 
-@router.get(VAULTS + "/{vaultName}", responses={200: {"description": "Vault"}})
+@router.get(VAULTS + "/{vaultName}", responses={200: doc(Vault)})
 async def get_vault(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Get."""
     backend = backend_of(request)
     return json_response(backend.vaults.arm_body(_vault_or_404(backend, resourceGroupName, vaultName)))
 
 
-@router.patch(VAULTS + "/{vaultName}", responses={200: {"description": "Vault"}})
+@router.patch(VAULTS + "/{vaultName}", responses={200: doc(Vault)})
 async def update_vault(
     subscriptionId: str,
     resourceGroupName: str,
@@ -88,7 +102,8 @@ async def update_vault(
 
 @router.delete(
     VAULTS + "/{vaultName}",
-    responses={200: {"description": "Deleted"}, 204: {"description": "Did not exist"}},
+    response_class=Response,
+    responses={200: doc(None, "Deleted"), 204: doc(None, "Did not exist")},
 )
 async def delete_vault(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Delete (soft delete: the name stays reserved until purge)."""
@@ -104,7 +119,7 @@ def _list(backend: TwinBackend, rows: list[VaultRow], top: int | None) -> Respon
     return json_response({"value": bodies})
 
 
-@router.get(VAULTS, responses={200: {"description": "VaultListResult"}})
+@router.get(VAULTS, responses={200: doc(VaultListResult)})
 async def list_vaults_by_resource_group(
     subscriptionId: str, resourceGroupName: str, request: Request, top: int | None = Query(None, alias="$top")
 ) -> Response:
@@ -113,7 +128,7 @@ async def list_vaults_by_resource_group(
     return _list(backend, backend.vaults.list(resourceGroupName), top)
 
 
-@router.get(SUB + "/providers/Microsoft.KeyVault/vaults", responses={200: {"description": "VaultListResult"}})
+@router.get(SUB + "/providers/Microsoft.KeyVault/vaults", responses={200: doc(VaultListResult)})
 async def list_vaults_by_subscription(
     subscriptionId: str, request: Request, top: int | None = Query(None, alias="$top")
 ) -> Response:
@@ -122,7 +137,7 @@ async def list_vaults_by_subscription(
     return _list(backend, backend.vaults.list(), top)
 
 
-@router.get(SUB + "/resources", responses={200: {"description": "ResourceListResult"}})
+@router.get(SUB + "/resources", responses={200: doc(ResourceListResult)})
 async def list_resources(
     subscriptionId: str, request: Request, top: int | None = Query(None, alias="$top")
 ) -> Response:
@@ -139,7 +154,7 @@ async def list_resources(
 
 @router.put(
     VAULTS + "/{vaultName}/accessPolicies/{operationKind}",
-    responses={200: {"description": "VaultAccessPolicyParameters"}},
+    responses={200: doc(VaultAccessPolicyResult, "VaultAccessPolicyParameters")},
 )
 async def update_access_policy(
     subscriptionId: str,
@@ -169,7 +184,7 @@ async def update_access_policy(
 # -- deleted vaults, name availability -----------------------------------------------------------------
 @router.get(
     SUB + "/providers/Microsoft.KeyVault/deletedVaults",
-    responses={200: {"description": "DeletedVaultListResult"}},
+    responses={200: doc(DeletedVaultListResult)},
 )
 async def list_deleted_vaults(subscriptionId: str, request: Request) -> Response:
     """ARM: Vaults - List Deleted."""
@@ -179,7 +194,7 @@ async def list_deleted_vaults(subscriptionId: str, request: Request) -> Response
 
 @router.get(
     SUB + "/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}",
-    responses={200: {"description": "DeletedVault"}},
+    responses={200: doc(DeletedVault)},
 )
 async def get_deleted_vault(subscriptionId: str, location: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Get Deleted."""
@@ -189,7 +204,8 @@ async def get_deleted_vault(subscriptionId: str, location: str, vaultName: str, 
 
 @router.post(
     SUB + "/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
-    responses={200: {"description": "Purged"}},
+    response_class=Response,
+    responses={200: doc(None, "Purged")},
 )
 async def purge_deleted_vault(subscriptionId: str, location: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Purge Deleted (refused while purge protection holds)."""
@@ -199,7 +215,7 @@ async def purge_deleted_vault(subscriptionId: str, location: str, vaultName: str
 
 @router.post(
     SUB + "/providers/Microsoft.KeyVault/checkNameAvailability",
-    responses={200: {"description": "CheckNameAvailabilityResult"}},
+    responses={200: doc(CheckNameAvailabilityResult)},
 )
 async def check_name_availability(
     subscriptionId: str, body: CheckNameAvailabilityParameters, request: Request
@@ -244,7 +260,7 @@ def _arm_key(backend: TwinBackend, row: VaultRow, version: VersionRow, with_vers
     }
 
 
-@router.put(VAULTS + "/{vaultName}/keys/{keyName}", responses={200: {"description": "Key"}})
+@router.put(VAULTS + "/{vaultName}/keys/{keyName}", responses={200: doc(ArmKey, "Key")})
 async def create_key_if_not_exist(
     subscriptionId: str,
     resourceGroupName: str,
@@ -285,7 +301,7 @@ async def create_key_if_not_exist(
     return json_response(_arm_key(backend, row, version))
 
 
-@router.get(VAULTS + "/{vaultName}/keys/{keyName}", responses={200: {"description": "Key"}})
+@router.get(VAULTS + "/{vaultName}/keys/{keyName}", responses={200: doc(ArmKey, "Key")})
 async def get_arm_key(
     subscriptionId: str, resourceGroupName: str, vaultName: str, keyName: str, request: Request
 ) -> Response:
@@ -299,7 +315,7 @@ async def get_arm_key(
     return json_response(_arm_key(backend, row, version))
 
 
-@router.get(VAULTS + "/{vaultName}/keys", responses={200: {"description": "KeyListResult"}})
+@router.get(VAULTS + "/{vaultName}/keys", responses={200: doc(ArmKeyListResult, "KeyListResult")})
 async def list_arm_keys(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
     """ARM: Keys - List."""
     backend = backend_of(request)
@@ -308,7 +324,7 @@ async def list_arm_keys(subscriptionId: str, resourceGroupName: str, vaultName: 
     return json_response({"value": [_arm_key(backend, row, v) for v in rows]})
 
 
-@router.get(VAULTS + "/{vaultName}/keys/{keyName}/versions", responses={200: {"description": "KeyListResult"}})
+@router.get(VAULTS + "/{vaultName}/keys/{keyName}/versions", responses={200: doc(ArmKeyListResult, "KeyListResult")})
 async def list_arm_key_versions(
     subscriptionId: str, resourceGroupName: str, vaultName: str, keyName: str, request: Request
 ) -> Response:
@@ -322,7 +338,7 @@ async def list_arm_key_versions(
     return json_response({"value": [_arm_key(backend, row, v, with_version=True) for v in rows]})
 
 
-@router.get(VAULTS + "/{vaultName}/keys/{keyName}/versions/{keyVersion}", responses={200: {"description": "Key"}})
+@router.get(VAULTS + "/{vaultName}/keys/{keyName}/versions/{keyVersion}", responses={200: doc(ArmKey, "Key")})
 async def get_arm_key_version(
     subscriptionId: str,
     resourceGroupName: str,
@@ -412,7 +428,7 @@ def _secret_write(
 
 @router.put(
     VAULTS + "/{vaultName}/secrets/{secretName}",
-    responses={200: {"description": "Secret"}, 201: {"description": "Secret"}},
+    responses={200: doc(ArmSecret, "Secret"), 201: doc(ArmSecret, "Secret")},
 )
 async def create_or_update_arm_secret(
     subscriptionId: str,
@@ -426,7 +442,7 @@ async def create_or_update_arm_secret(
     return _secret_write(request, subscriptionId, resourceGroupName, vaultName, secretName, body, patch=False)
 
 
-@router.patch(VAULTS + "/{vaultName}/secrets/{secretName}", responses={200: {"description": "Secret"}})
+@router.patch(VAULTS + "/{vaultName}/secrets/{secretName}", responses={200: doc(ArmSecret, "Secret")})
 async def update_arm_secret(
     subscriptionId: str,
     resourceGroupName: str,
@@ -439,7 +455,7 @@ async def update_arm_secret(
     return _secret_write(request, subscriptionId, resourceGroupName, vaultName, secretName, body, patch=True)
 
 
-@router.get(VAULTS + "/{vaultName}/secrets/{secretName}", responses={200: {"description": "Secret"}})
+@router.get(VAULTS + "/{vaultName}/secrets/{secretName}", responses={200: doc(ArmSecret, "Secret")})
 async def get_arm_secret(
     subscriptionId: str, resourceGroupName: str, vaultName: str, secretName: str, request: Request
 ) -> Response:
@@ -453,7 +469,7 @@ async def get_arm_secret(
     return json_response(_arm_secret(backend, row, version))
 
 
-@router.get(VAULTS + "/{vaultName}/secrets", responses={200: {"description": "SecretListResult"}})
+@router.get(VAULTS + "/{vaultName}/secrets", responses={200: doc(ArmSecretListResult, "SecretListResult")})
 async def list_arm_secrets(
     subscriptionId: str,
     resourceGroupName: str,

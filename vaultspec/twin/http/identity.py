@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 from vaultspec.twin.errors import ArmError
 from vaultspec.twin.http.auth import backend_of
 from vaultspec.twin.http.responses import json_response
+from vaultspec.twin.http.schemas import ArmErrorBody, IdentityErrorBody, TokenResponse, doc
 
 router = APIRouter(tags=["identity"])
 IDENTITY_PATH = "/msi/token"
@@ -44,9 +45,9 @@ def _principal(
 @router.get(
     IDENTITY_PATH,
     responses={
-        200: {"description": "{access_token, expires_on, resource, token_type, client_id}"},
-        400: {"description": "missing resource or malformed principal"},
-        401: {"description": "missing or wrong X-IDENTITY-HEADER"},
+        200: doc(TokenResponse),
+        400: {"model": IdentityErrorBody | ArmErrorBody, "description": "missing resource or malformed principal"},
+        401: doc(IdentityErrorBody, "missing or wrong X-IDENTITY-HEADER"),
     },
 )
 async def get_token(

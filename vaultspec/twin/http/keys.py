@@ -21,13 +21,25 @@ from vaultspec.twin.http.models import (
 )
 from vaultspec.twin.http.paging import paged
 from vaultspec.twin.http.responses import KV_ERRORS, json_response
+from vaultspec.twin.http.schemas import (
+    BackupResult,
+    DeletedKeyBundle,
+    DeletedKeyListResult,
+    KeyBundle,
+    KeyListResult,
+    KeyOperationResult,
+    KeyRotationPolicyOut,
+    KeyVerifyResult,
+    RandomBytes,
+    doc,
+)
 
 router = APIRouter(tags=["keys"], responses=KV_ERRORS)
 MAXRESULTS = Query(None, description="1..25 items per page")
 SKIPTOKEN = Query(None, alias="$skiptoken")
 
 
-@router.post("/keys/restore", responses={200: {"description": "KeyBundle"}})
+@router.post("/keys/restore", responses={200: doc(KeyBundle)})
 async def restore_key(
     body: RestoreParameters,
     request: Request,
@@ -37,7 +49,7 @@ async def restore_key(
     return json_response(backend_of(request).keys.restore_key_backup(call.vault, body.value))
 
 
-@router.get("/keys", responses={200: {"description": "KeyListResult"}})
+@router.get("/keys", responses={200: doc(KeyListResult)})
 async def get_keys(
     request: Request,
     maxresults: int | None = MAXRESULTS,
@@ -48,7 +60,7 @@ async def get_keys(
     return paged(call, request, backend_of(request).keys.list_keys(call.vault), maxresults, skiptoken)
 
 
-@router.post("/keys/{name}/create", responses={200: {"description": "KeyBundle"}})
+@router.post("/keys/{name}/create", responses={200: doc(KeyBundle)})
 async def create_key(
     name: str,
     body: KeyCreateParameters,
@@ -59,7 +71,7 @@ async def create_key(
     return json_response(backend_of(request).keys.create_key(call.vault, name, body.dump()))
 
 
-@router.put("/keys/{name}", responses={200: {"description": "KeyBundle"}})
+@router.put("/keys/{name}", responses={200: doc(KeyBundle)})
 async def import_key(
     name: str,
     body: KeyImportParameters,
@@ -70,13 +82,13 @@ async def import_key(
     return json_response(backend_of(request).keys.import_key(call.vault, name, body.dump()))
 
 
-@router.delete("/keys/{name}", responses={200: {"description": "DeletedKeyBundle"}})
+@router.delete("/keys/{name}", responses={200: doc(DeletedKeyBundle)})
 async def delete_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("delete_key"))) -> Response:
     """Key Vault: Delete Key (DELETE /keys/{key-name}); the key is visible under /deletedkeys at once."""
     return json_response(backend_of(request).keys.delete_key(call.vault, name))
 
 
-@router.get("/keys/{name}/versions", responses={200: {"description": "KeyListResult"}})
+@router.get("/keys/{name}/versions", responses={200: doc(KeyListResult)})
 async def get_key_versions(
     name: str,
     request: Request,
@@ -88,19 +100,19 @@ async def get_key_versions(
     return paged(call, request, backend_of(request).keys.list_key_versions(call.vault, name), maxresults, skiptoken)
 
 
-@router.post("/keys/{name}/backup", responses={200: {"description": "BackupKeyResult"}})
+@router.post("/keys/{name}/backup", responses={200: doc(BackupResult, "BackupKeyResult")})
 async def backup_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("backup_key"))) -> Response:
     """Key Vault: Backup Key (POST /keys/{key-name}/backup)."""
     return json_response({"value": backend_of(request).keys.backup_key(call.vault, name)})
 
 
-@router.post("/keys/{name}/rotate", responses={200: {"description": "KeyBundle"}})
+@router.post("/keys/{name}/rotate", responses={200: doc(KeyBundle)})
 async def rotate_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("rotate_key"))) -> Response:
     """Key Vault: Rotate Key (POST /keys/{key-name}/rotate)."""
     return json_response(backend_of(request).keys.rotate_key(call.vault, name))
 
 
-@router.get("/keys/{name}/rotationpolicy", responses={200: {"description": "KeyRotationPolicy"}})
+@router.get("/keys/{name}/rotationpolicy", responses={200: doc(KeyRotationPolicyOut, "KeyRotationPolicy")})
 async def get_key_rotation_policy(
     name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_key_rotation_policy"))
 ) -> Response:
@@ -108,7 +120,7 @@ async def get_key_rotation_policy(
     return json_response(backend_of(request).keys.get_key_rotation_policy(call.vault, name))
 
 
-@router.put("/keys/{name}/rotationpolicy", responses={200: {"description": "KeyRotationPolicy"}})
+@router.put("/keys/{name}/rotationpolicy", responses={200: doc(KeyRotationPolicyOut, "KeyRotationPolicy")})
 async def update_key_rotation_policy(
     name: str,
     body: KeyRotationPolicy,
@@ -119,7 +131,7 @@ async def update_key_rotation_policy(
     return json_response(backend_of(request).keys.update_key_rotation_policy(call.vault, name, body.dump()))
 
 
-@router.get("/keys/{name}/{version}", responses={200: {"description": "KeyBundle"}})
+@router.get("/keys/{name}/{version}", responses={200: doc(KeyBundle)})
 async def get_key(
     name: str, version: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_key"))
 ) -> Response:
@@ -141,7 +153,7 @@ async def get_latest_key_no_slash(
     return json_response(backend_of(request).keys.get_key(call.vault, name, ""))
 
 
-@router.patch("/keys/{name}/{version}", responses={200: {"description": "KeyBundle"}})
+@router.patch("/keys/{name}/{version}", responses={200: doc(KeyBundle)})
 async def update_key(
     name: str,
     version: str,
@@ -188,7 +200,14 @@ def _crypto_routes(op: str, operation: str, model: type, method_name: str, summa
     latest.__doc__ = f"Key Vault: {summary}, latest version (POST /keys/{{key-name}}/{op})."
     versioned.__name__ = f"{method_name}"
     latest.__name__ = f"{method_name}_latest"
-    router.add_api_route(f"/keys/{{name}}/{{version}}/{op}", versioned, methods=["POST"], name=method_name)
+    result = KeyVerifyResult if op == "verify" else KeyOperationResult
+    router.add_api_route(
+        f"/keys/{{name}}/{{version}}/{op}",
+        versioned,
+        methods=["POST"],
+        name=method_name,
+        responses={200: doc(result, result.__name__)},
+    )
     router.add_api_route(f"/keys/{{name}}/{op}", latest, methods=["POST"], include_in_schema=False)
 
 
@@ -201,7 +220,7 @@ _crypto_routes("verify", "verify", KeyVerifyParameters, "verify", "Verify")
 _crypto_routes("release", "release_key", KeyReleaseParameters, "release_key", "Release")
 
 
-@router.get("/deletedkeys", responses={200: {"description": "DeletedKeyListResult"}})
+@router.get("/deletedkeys", responses={200: doc(DeletedKeyListResult)})
 async def get_deleted_keys(
     request: Request,
     maxresults: int | None = MAXRESULTS,
@@ -212,7 +231,7 @@ async def get_deleted_keys(
     return paged(call, request, backend_of(request).keys.list_deleted_keys(call.vault), maxresults, skiptoken)
 
 
-@router.get("/deletedkeys/{name}", responses={200: {"description": "DeletedKeyBundle"}})
+@router.get("/deletedkeys/{name}", responses={200: doc(DeletedKeyBundle)})
 async def get_deleted_key(
     name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_deleted_key"))
 ) -> Response:
@@ -229,7 +248,7 @@ async def purge_deleted_key(
     return Response(status_code=204)
 
 
-@router.post("/deletedkeys/{name}/recover", responses={200: {"description": "KeyBundle"}})
+@router.post("/deletedkeys/{name}/recover", responses={200: doc(KeyBundle)})
 async def recover_deleted_key(
     name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("recover_deleted_key"))
 ) -> Response:
@@ -237,7 +256,7 @@ async def recover_deleted_key(
     return json_response(backend_of(request).keys.recover_deleted_key(call.vault, name))
 
 
-@router.post("/rng", responses={200: {"description": "RandomBytes"}})
+@router.post("/rng", responses={200: doc(RandomBytes)})
 async def get_random_bytes(
     body: GetRandomBytesRequest,
     request: Request,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Response
 
 from vaultspec.twin.errors import ArmError, KeyVaultError
+from vaultspec.twin.http.schemas import ArmErrorBody, KeyVaultErrorBody
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -27,14 +28,22 @@ def arm_error_response(error: ArmError, headers: dict[str, str] | None = None) -
     return json_response(error.body(), error.status, headers)
 
 
-# OpenAPI `responses=` fragments shared by the routers.
-KV_ERROR = {"description": "Key Vault error: {error: {code, message, innererror}}"}
+# OpenAPI `responses=` fragments shared by the routers (shapes in `schemas.py`).
+_CHALLENGE = {"WWW-Authenticate": {"description": "Bearer challenge", "schema": {"type": "string"}}}
+KV_ERROR = {"model": KeyVaultErrorBody, "description": "Key Vault error: {error: {code, message, innererror}}"}
 KV_ERRORS: dict[int | str, dict[str, Any]] = {
     400: KV_ERROR,
-    401: {"description": "Missing or invalid bearer token; carries the WWW-Authenticate challenge"},
+    401: {**KV_ERROR, "description": "Missing or invalid bearer token", "headers": _CHALLENGE},
     403: KV_ERROR,
     404: KV_ERROR,
     409: KV_ERROR,
+    413: {**KV_ERROR, "description": "Request body over the limit"},
 }
-ARM_ERROR = {"description": "ARM error: {error: {code, message, target, details}}"}
-ARM_ERRORS: dict[int | str, dict[str, Any]] = {400: ARM_ERROR, 401: ARM_ERROR, 404: ARM_ERROR, 409: ARM_ERROR}
+ARM_ERROR = {"model": ArmErrorBody, "description": "ARM error: {error: {code, message, target, details}}"}
+ARM_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: ARM_ERROR,
+    401: {**ARM_ERROR, "description": "Missing or invalid bearer token", "headers": _CHALLENGE},
+    404: ARM_ERROR,
+    409: ARM_ERROR,
+    413: {**ARM_ERROR, "description": "Request body over the limit"},
+}

@@ -12,13 +12,22 @@ from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, backend_of
 from vaultspec.twin.http.models import RestoreParameters, SecretSetParameters, SecretUpdateParameters
 from vaultspec.twin.http.paging import paged
 from vaultspec.twin.http.responses import KV_ERRORS, json_response
+from vaultspec.twin.http.schemas import (
+    BackupResult,
+    DeletedSecretBundle,
+    DeletedSecretListResult,
+    SecretBundle,
+    SecretListResult,
+    SecretProperties,
+    doc,
+)
 
 router = APIRouter(tags=["secrets"], responses=KV_ERRORS)
 MAXRESULTS = Query(None, description="1..25 items per page")
 SKIPTOKEN = Query(None, alias="$skiptoken")
 
 
-@router.post("/secrets/restore", responses={200: {"description": "SecretBundle"}})
+@router.post("/secrets/restore", responses={200: doc(SecretProperties, "SecretBundle (no value)")})
 async def restore_secret(
     body: RestoreParameters,
     request: Request,
@@ -28,7 +37,7 @@ async def restore_secret(
     return json_response(backend_of(request).secrets.restore_secret_backup(call.vault, body.value))
 
 
-@router.get("/secrets", responses={200: {"description": "SecretListResult (no values)"}})
+@router.get("/secrets", responses={200: doc(SecretListResult, "SecretListResult (no values)")})
 async def get_secrets(
     request: Request,
     maxresults: int | None = MAXRESULTS,
@@ -39,7 +48,7 @@ async def get_secrets(
     return paged(call, request, backend_of(request).secrets.list_secrets(call.vault), maxresults, skiptoken)
 
 
-@router.put("/secrets/{name}", responses={200: {"description": "SecretBundle"}})
+@router.put("/secrets/{name}", responses={200: doc(SecretBundle)})
 async def set_secret(
     name: str,
     body: SecretSetParameters,
@@ -50,7 +59,7 @@ async def set_secret(
     return json_response(backend_of(request).secrets.set_secret(call.vault, name, body.dump()))
 
 
-@router.delete("/secrets/{name}", responses={200: {"description": "DeletedSecretBundle"}})
+@router.delete("/secrets/{name}", responses={200: doc(DeletedSecretBundle)})
 async def delete_secret(
     name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("delete_secret"))
 ) -> Response:
@@ -58,7 +67,7 @@ async def delete_secret(
     return json_response(backend_of(request).secrets.delete_secret(call.vault, name))
 
 
-@router.get("/secrets/{name}/versions", responses={200: {"description": "SecretListResult (no values)"}})
+@router.get("/secrets/{name}/versions", responses={200: doc(SecretListResult, "SecretListResult (no values)")})
 async def get_secret_versions(
     name: str,
     request: Request,
@@ -76,7 +85,7 @@ async def get_secret_versions(
     )
 
 
-@router.post("/secrets/{name}/backup", responses={200: {"description": "BackupSecretResult"}})
+@router.post("/secrets/{name}/backup", responses={200: doc(BackupResult, "BackupSecretResult")})
 async def backup_secret(
     name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("backup_secret"))
 ) -> Response:
@@ -84,7 +93,7 @@ async def backup_secret(
     return json_response({"value": backend_of(request).secrets.backup_secret(call.vault, name)})
 
 
-@router.get("/secrets/{name}/{version}", responses={200: {"description": "SecretBundle"}})
+@router.get("/secrets/{name}/{version}", responses={200: doc(SecretBundle)})
 async def get_secret(
     name: str, version: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_secret"))
 ) -> Response:
@@ -108,7 +117,7 @@ async def get_latest_secret_no_slash(
     return json_response(backend_of(request).secrets.get_secret(call.vault, name, ""))
 
 
-@router.patch("/secrets/{name}/{version}", responses={200: {"description": "SecretBundle (no value)"}})
+@router.patch("/secrets/{name}/{version}", responses={200: doc(SecretProperties, "SecretBundle (no value)")})
 async def update_secret(
     name: str,
     version: str,
@@ -131,7 +140,7 @@ async def update_latest_secret(
     return json_response(backend_of(request).secrets.update_secret_properties(call.vault, name, "", body.dump()))
 
 
-@router.get("/deletedsecrets", responses={200: {"description": "DeletedSecretListResult"}})
+@router.get("/deletedsecrets", responses={200: doc(DeletedSecretListResult)})
 async def get_deleted_secrets(
     request: Request,
     maxresults: int | None = MAXRESULTS,
@@ -142,7 +151,7 @@ async def get_deleted_secrets(
     return paged(call, request, backend_of(request).secrets.list_deleted_secrets(call.vault), maxresults, skiptoken)
 
 
-@router.get("/deletedsecrets/{name}", responses={200: {"description": "DeletedSecretBundle"}})
+@router.get("/deletedsecrets/{name}", responses={200: doc(DeletedSecretBundle)})
 async def get_deleted_secret(
     name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_deleted_secret"))
 ) -> Response:
@@ -159,7 +168,7 @@ async def purge_deleted_secret(
     return Response(status_code=204)
 
 
-@router.post("/deletedsecrets/{name}/recover", responses={200: {"description": "SecretBundle"}})
+@router.post("/deletedsecrets/{name}/recover", responses={200: doc(SecretProperties, "SecretBundle (no value)")})
 async def recover_deleted_secret(
     name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("recover_deleted_secret"))
 ) -> Response:
