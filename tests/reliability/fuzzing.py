@@ -19,6 +19,7 @@ from typing import Any
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -52,6 +53,7 @@ class FuzzReport:
     statuses: Counter[int] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)  # one line per distinct (operation, check, status)
     unsatisfiable: list[str] = field(default_factory=list)  # operation x mode with no case to generate
+    labels: list[str] = field(default_factory=list)  # every operation x mode x profile run
 
     def merge_failure(self, text: str) -> None:
         if text not in self.failures:
@@ -127,6 +129,7 @@ def fuzz(
     modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
     shrink: bool = True,
     planes: tuple[str, ...] = ("data", "arm", "identity"),
+    seed: int | None = None,
 ) -> FuzzReport:
     """Run every operation (of `planes`) x mode x profile for `examples` cases each; return what happened."""
     info: TwinInfo = http.info
@@ -176,14 +179,10 @@ def fuzz(
                     phases=[Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else []),
                     suppress_health_check=list(HealthCheck),
                 )
-                _run(
-                    f"{operation.method.upper()} {operation.path} [{mode.value}]",
-                    strategy,
-                    run_settings,
-                    target,
-                    checks,
-                    report,
-                )
+                label = f"{operation.method.upper()} {operation.path} [{mode.value}]"
+                run_seed = None if seed is None or derandomize else seed + len(report.labels)
+                report.labels.append(label)
+                _run(label, strategy, run_settings, run_seed, target, checks, report)
     session.close()
     return report
 
@@ -199,7 +198,13 @@ class _Target:
 
 
 def _run(
-    label: str, strategy: Any, run_settings: settings, target: _Target, checks: list[Any], report: FuzzReport
+    label: str,
+    strategy: Any,
+    run_settings: settings,
+    run_seed: int | None,
+    target: _Target,
+    checks: list[Any],
+    report: FuzzReport,
 ) -> None:
     """Send every generated case; count it, and record each failed check once per (label, status, check)."""
 
@@ -224,7 +229,8 @@ def _run(
                 title = getattr(failure, "title", type(failure).__name__)
                 report.merge_failure(f"{label} -> {response.status_code}: {title}")
 
+    test = one if run_seed is None else hypothesis_seed(run_seed)(one)
     try:
-        one()
+        test()
     except Unsatisfiable:  # e.g. negative mode for an operation whose inputs cannot be made invalid
         report.unsatisfiable.append(label)
