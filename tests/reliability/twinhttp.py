@@ -31,8 +31,9 @@ DEFAULT = _Default()
 class TwinHttp:
     """Requests to one twin with its CA and real tokens (cached per resource and principal)."""
 
-    def __init__(self, info: TwinInfo) -> None:
+    def __init__(self, info: TwinInfo, default_vault: str = TWIN_VAULT) -> None:
         self.info = info
+        self.default_vault = default_vault
         self.session = requests.Session()
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override `verify`
         self.session.verify = info.ca_bundle
@@ -72,7 +73,7 @@ class TwinHttp:
         method: str,
         path: str,
         *,
-        vault: str = TWIN_VAULT,
+        vault: str | None = None,
         token: str | _Default | None = DEFAULT,
         headers: dict[str, str] | None = None,
         api: str | None = DATA_API,
@@ -80,7 +81,7 @@ class TwinHttp:
     ) -> requests.Response:
         """A data-plane request on `vault` (path relative to the vault, e.g. `/secrets/x`)."""
         bearer = self.data_token() if isinstance(token, _Default) else token
-        return self._send(method, self.info.vault_url(vault) + path, bearer, headers, api, kwargs)
+        return self._send(method, self.info.vault_url(vault or self.default_vault) + path, bearer, headers, api, kwargs)
 
     def arm(
         self,
