@@ -1,6 +1,7 @@
 """Request bodies of the data plane and ARM as pydantic models (they shape /openapi.json).
 
-The models check shapes and types; Key Vault's own rules (sizes, curves, key_ops, 25 KiB...) are
+The models check shapes and types, strictly (JSON types as declared: `"enabled": 0` or `"nbf": false`
+is a 400, not silently coerced); Key Vault's own rules (sizes, curves, key_ops, 25 KiB...) are
 checked by the domain with Key Vault's messages. Unknown fields are accepted, as the service does.
 Validation failures become 400 BadParameter (data plane) or an ARM 400, never FastAPI's 422.
 """
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, by_alias=True)
