@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from vaultspec.engine.plan import plan_command
 from vaultspec.spec import SpecError, load_specs
 from vaultspec.spec.schema import spec_schema_text
 
@@ -58,6 +59,9 @@ def validate(
 def schema() -> None:
     """Print the JSON Schema (2020-12) of a spec file."""
     typer.echo(spec_schema_text(), nl=False)
+
+
+app.command(name="plan")(plan_command)
 
 
 def main() -> None:

@@ -1,0 +1,5 @@
+"""The Pulumi program's entry point; all logic lives in `vaultspec.program` (so tools can run it too)."""
+
+from vaultspec.program import run
+
+run()
