@@ -24,6 +24,15 @@ because the SDK's ContextProperty setter may overwrite a ContextVar's *default*)
 fresh event loop, and closes the loop and its executor at the end. Nothing leaks into the
 caller's thread, and renders can run any number of times in one process, one after another.
 
+Speed. Two harness measures keep a render linear in the number of resources (the program
+itself is untouched): (1) after the program returns, the render yields once and waits for the
+registration RPCs (the SDK's own end-of-program wait would otherwise find none started yet and
+poll every pending Output on each loop turn, which is quadratic); (2) the pure type aliases
+pulumi-azure-native attaches to every resource (~20 versioned type tokens, for state migration)
+are dropped, because the SDK turns each into a chain of Outputs and there is no prior state
+offline; aliases a program declares with a name, parent, stack or project are kept.
+`drop_type_aliases=False` renders with them.
+
 Concurrency. Pulumi registers resources from a thread pool, so `Backend.create` is called
 concurrently for resources that do not depend on each other; a dependency (explicit or through
 an input) is always created before its dependents. Backends must be thread-safe.
@@ -32,6 +41,7 @@ an input) is always created before its dependents. Backends must be thread-safe.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import secrets as random_source
 import string
 import threading
@@ -48,7 +58,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import engine_pb2, resource_pb2
-from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.stack import register_stack_transformation, run_in_stack, wait_for_rpcs
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from vaultspec.engine.stackconfig import StackConfig, _apply_environment, project_name, read_stack_config
@@ -324,44 +334,48 @@ class AzureMockBackend:
         )
 
     def _vault(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        name = inputs["vaultName"]
-        properties = {**inputs.get("properties", {}), "vaultUri": f"https://{name}.vault.azure.net/"}
-        properties.setdefault("accessPolicies", [])
-        properties["provisioningState"] = "Succeeded"
+        plain = reveal(inputs)
+        name = plain["vaultName"]
+        extra = {"vaultUri": f"https://{name}.vault.azure.net/", "provisioningState": "Succeeded"}
+        if "accessPolicies" not in (plain.get("properties") or {}):
+            extra["accessPolicies"] = []  # what Azure holds after the provider's create
         outputs = {
             "name": name,
             "type": "Microsoft.KeyVault/vaults",
             "location": inputs.get("location"),
             "tags": inputs.get("tags", {}),
-            "properties": properties,
+            "properties": _extend(inputs.get("properties"), extra),
             "azureApiVersion": "2024-11-01",
         }
-        return self.vault_id(inputs["resourceGroupName"], name), outputs
+        return self.vault_id(plain["resourceGroupName"], name), outputs
 
     def _key(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        vault, name = inputs["vaultName"], inputs["keyName"]
-        key_id = f"{self.vault_id(inputs['resourceGroupName'], vault)}/keys/{name}"
+        plain = reveal(inputs)
+        vault, name = plain["vaultName"], plain["keyName"]
+        key_id = f"{self.vault_id(plain['resourceGroupName'], vault)}/keys/{name}"
         uri = f"https://{vault}.vault.azure.net/keys/{name}"
-        properties = inputs.get("properties", {})
-        attributes = {**properties.get("attributes", {}), "recoveryLevel": "Recoverable"}
+        properties = plain.get("properties") or {}
+        concealed = isinstance(inputs.get("properties"), Concealed)
+        flattened = {k: Concealed(v) if concealed else v for k, v in properties.items() if k != "attributes"}
         outputs = {
             "name": name,
             "type": "Microsoft.KeyVault/vaults/keys",
             "tags": inputs.get("tags", {}),
             "keyUri": uri,
             "keyUriWithVersion": f"{uri}/{uuid.uuid5(_VERSION_NAMESPACE, key_id).hex}",
-            **{k: v for k, v in properties.items() if k != "attributes"},
-            "attributes": attributes,
+            **flattened,
+            "attributes": {**properties.get("attributes", {}), "recoveryLevel": "Recoverable"},
             "azureApiVersion": "2024-11-01",
         }
         return key_id, outputs
 
     def _secret(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        vault, name = inputs["vaultName"], inputs["secretName"]
-        secret_id = f"{self.vault_id(inputs['resourceGroupName'], vault)}/secrets/{name}"
+        plain = reveal(inputs)
+        vault, name = plain["vaultName"], plain["secretName"]
+        secret_id = f"{self.vault_id(plain['resourceGroupName'], vault)}/secrets/{name}"
         uri = f"https://{vault}.vault.azure.net/secrets/{name}"
-        # ARM never returns a secret's value.
-        properties = {k: v for k, v in inputs.get("properties", {}).items() if k != "value"}
+        # ARM never returns a secret's value; nothing else in a secret's properties is sensitive.
+        properties = {k: v for k, v in (plain.get("properties") or {}).items() if k != "value"}
         properties.update(secretUri=uri, secretUriWithVersion=f"{uri}/{uuid.uuid5(_VERSION_NAMESPACE, secret_id).hex}")
         outputs = {
             "name": name,
@@ -373,23 +387,27 @@ class AzureMockBackend:
         return secret_id, outputs
 
     def _role_assignment(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        name = inputs.get("roleAssignmentName") or str(uuid.uuid4())
+        plain = reveal(inputs)
+        name = plain.get("roleAssignmentName") or str(uuid.uuid4())
         outputs = {**inputs, "name": name, "type": "Microsoft.Authorization/roleAssignments"}
-        return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}", outputs
+        return f"{plain['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}", outputs
 
     def _diagnostic_setting(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        name = inputs.get("name", "default")
+        plain = reveal(inputs)
+        name = plain.get("name", "default")
         outputs = {**inputs, "type": "Microsoft.Insights/diagnosticSettings"}
-        return f"{inputs['resourceUri']}/providers/Microsoft.Insights/diagnosticSettings/{name}", outputs
+        return f"{plain['resourceUri']}/providers/Microsoft.Insights/diagnosticSettings/{name}", outputs
 
     def _lock(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        name = inputs.get("lockName", "lock")
+        plain = reveal(inputs)
+        name = plain.get("lockName", "lock")
         outputs = {**inputs, "name": name, "type": "Microsoft.Authorization/locks"}
-        return f"{inputs['scope']}/providers/Microsoft.Authorization/locks/{name}", outputs
+        return f"{plain['scope']}/providers/Microsoft.Authorization/locks/{name}", outputs
 
     def _random_password(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        alphabet = string.ascii_letters + string.digits + (PASSWORD_SPECIALS if inputs.get("special", True) else "")
-        value = "".join(random_source.choice(alphabet) for _ in range(int(inputs.get("length", 32))))
+        plain = reveal(inputs)
+        alphabet = string.ascii_letters + string.digits + (PASSWORD_SPECIALS if plain.get("special", True) else "")
+        value = "".join(random_source.choice(alphabet) for _ in range(int(plain.get("length", 32))))
         return "none", {**inputs, "result": Concealed(value)}
 
     _handlers: dict[str, Callable[[AzureMockBackend, dict[str, Any]], tuple[str, dict[str, Any]]]] = {
@@ -403,6 +421,27 @@ class AzureMockBackend:
     }
 
 
+def _from_stock(value: Any) -> Any:
+    """Stock-deserialized properties (secrets as `{sig: secret, value: v}`, lifted to the enclosing
+    object) in this module's representation (`Concealed`, `UNKNOWN`)."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return Concealed(_from_stock(value.get("value")))
+        return {k: _from_stock(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_stock(v) for v in value]
+    if isinstance(value, pulumi.output.Unknown):
+        return UNKNOWN
+    return value
+
+
+def _extend(value: Any, extra: dict[str, Any]) -> Any:
+    """A dict (possibly concealed as a whole) with `extra` keys added, its secretness kept."""
+    if isinstance(value, Concealed):
+        return Concealed({**(reveal(value) or {}), **extra})
+    return {**(value or {}), **extra}
+
+
 class BackendMocks(pulumi.runtime.Mocks):
     """A `Backend` as plain `pulumi.runtime.Mocks` (for `set_mocks` users and the benchmark's baseline)."""
 
@@ -410,8 +449,9 @@ class BackendMocks(pulumi.runtime.Mocks):
         self.backend = backend
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = _from_stock(args.inputs)
         resource = RenderedResource(
-            urn="", type=args.typ, name=args.name, parent=None, custom=bool(args.custom), inputs=args.inputs
+            urn="", type=args.typ, name=args.name, parent=None, custom=bool(args.custom), inputs=inputs
         )
         id_, outputs = self.backend.create(resource) if args.custom else ("", {})
         return id_, reveal(outputs)
@@ -542,6 +582,7 @@ def render(
     backend: Backend | None = None,
     root_directory: Path | None = None,
     organization: str = "organization",
+    drop_type_aliases: bool = True,
 ) -> Rendering:
     """Run `program` as Pulumi would (dry run when `preview`) and return what it registered."""
     outcome: dict[str, Any] = {}
@@ -549,7 +590,7 @@ def render(
     def work() -> None:
         try:
             outcome["rendering"] = _render_here(
-                program,
+                _settled(program, drop_type_aliases),
                 project,
                 stack,
                 config or StackConfig(),
@@ -572,8 +613,43 @@ def render(
     return outcome["rendering"]
 
 
+def _without_type_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    """Drop aliases that only name another type (SDK version aliases); keep any a program declared."""
+    aliases = args.opts.aliases
+    if not aliases:
+        return None
+    kept = [a for a in aliases if not _is_type_alias(a)]
+    if len(kept) == len(aliases):
+        return None
+    opts = args.opts._copy()
+    opts.aliases = kept or None
+    return pulumi.ResourceTransformationResult(args.props, opts)
+
+
+def _is_type_alias(alias: Any) -> bool:
+    if not isinstance(alias, pulumi.Alias):
+        return False
+    others = (alias.name, alias.parent, alias.stack, alias.project)
+    return alias.type_ is not ... and all(value is ... for value in others)
+
+
+def _settled(program: Callable[[], Any], drop_type_aliases: bool) -> Callable[[], Any]:
+    """`program`, then one loop turn (the registration RPCs start) and a wait for them (see Speed)."""
+
+    async def run() -> None:
+        if drop_type_aliases:
+            register_stack_transformation(_without_type_aliases)
+        result = program()
+        if inspect.isawaitable(result):
+            await result
+        await asyncio.sleep(0)
+        await wait_for_rpcs(await_all_outstanding_tasks=False)
+
+    return run
+
+
 def _render_here(
-    program: Callable[[], None],
+    program: Callable[[], Any],
     project: str,
     stack: str,
     config: StackConfig,
@@ -688,6 +764,7 @@ def render_spec(
     project_dir: Path | None = None,
     decrypt_config: bool = False,
     hooks: Any = None,
+    drop_type_aliases: bool = True,
 ) -> Rendering:
     """Render `vaultspec.program.run` for one spec file.
 
@@ -710,6 +787,7 @@ def render_spec(
         preview=preview,
         backend=backend,
         root_directory=project_dir,
+        drop_type_aliases=drop_type_aliases,
     )
 
 
