@@ -4,9 +4,9 @@
 
 Measured in one run, best of `--repeat`:
 
-- plan: what `vaultspec plan --json` does in-process: load and validate the spec, render the real
-  program (`vaultspec.program.run`: components, spec adapter, recording monitor, default Azure
-  backend) and build the JSON document;
+- plan: what `vaultspec plan --json` does in-process (`run_plan` + the JSON document): render the
+  real program (`vaultspec.program.run`: spec loading and validation, components, spec adapter,
+  recording monitor, default Azure backend) and build the JSON document;
 - bare: the same azure-native and random resources with the same inputs (secrets as secrets),
   constructed flat through the same SDK classes by a minimal program, under the same mocks and
   harness (`vaultspec.engine.render.render`: same monitor, same backend, same event-loop driving).
@@ -37,9 +37,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi_azure_native import authorization, keyvault, monitor
 
-from vaultspec.engine.plan import evaluate_policies, plan_document
-from vaultspec.engine.render import AzureMockBackend, BackendMocks, Concealed, Rendering, render, render_spec
-from vaultspec.spec import load_spec
+from vaultspec.engine.plan import plan_document, run_plan
+from vaultspec.engine.render import AzureMockBackend, BackendMocks, Concealed, Rendering, render
 
 APP = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
 GROUP = "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
@@ -86,9 +85,9 @@ def generate(vaults: int) -> str:
 
 
 def plan_once(path: Path) -> Rendering:
-    load_spec(path)
-    rendering = render_spec(path, project_dir=path.parent)
-    json.dumps(plan_document(rendering, evaluate_policies(rendering.resources, None)), sort_keys=True)
+    """What `vaultspec plan PATH --json` does, minus printing."""
+    rendering, violations = run_plan(path)
+    json.dumps(plan_document(rendering, violations), indent=2, sort_keys=True)
     return rendering
 
 

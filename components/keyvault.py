@@ -77,6 +77,7 @@ class KeyVault(pulumi.ComponentResource):
         protect = bool(args.get("protect", True))
 
         client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        subscription_id, deployer_id = client.subscription_id, client.object_id
         tenant_id = args.get("tenant_id") or client.tenant_id
         rbac = model == "rbac"
         user_grants: list[RoleGrant] = []
@@ -85,7 +86,7 @@ class KeyVault(pulumi.ComponentResource):
             user_grants = rbac_grants(access, key_names, secret_names, f"{where}.access")
         else:
             policies = access_policy_entries(
-                policy_grants(access, f"{where}.access"), tenant_id, client.object_id, deployer_mode
+                policy_grants(access, f"{where}.access"), tenant_id, deployer_id, deployer_mode
             )
 
         self.vault = create_vault(
@@ -107,7 +108,7 @@ class KeyVault(pulumi.ComponentResource):
                 resource_name=resource_name,
                 principal=principal,
                 vault_id=vault_id,
-                subscription_id=client.subscription_id,
+                subscription_id=subscription_id,
                 resource_group_name=resource_group,
                 vault_name=vault_name,
                 parent=self,
@@ -117,7 +118,7 @@ class KeyVault(pulumi.ComponentResource):
         self.role_assignments = []
         if rbac:
             for grant in deployer_grants(deployer_mode, deployer_type):
-                self.role_assignments.append(assign(grant, grant.resource_name(name, "deployer"), client.object_id, ()))
+                self.role_assignments.append(assign(grant, grant.resource_name(name, "deployer"), deployer_id, ()))
         ready = [self.vault, *self.role_assignments]
 
         self.keys = {}
@@ -156,7 +157,7 @@ class KeyVault(pulumi.ComponentResource):
         scoped.update({f"secrets/{n.lower()}": r for n, r in self.secrets.items()})
         for index, grant in enumerate(user_grants):
             after = [] if grant.scope == "vault" else [scoped[grant.scope.lower()]]
-            principal = grant.principal if grant.principal is not None else client.object_id
+            principal = grant.principal if grant.principal is not None else deployer_id
             self.role_assignments.append(assign(grant, grant.resource_name(name, f"grant-{index}"), principal, after))
 
         self.diagnostics = None

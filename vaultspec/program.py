@@ -24,6 +24,14 @@ from vaultspec.spec import SpecError, load_spec
 CONFIG_NAMESPACE = "vaultspec"
 
 
+class SpecInvalid(pulumi.RunError):
+    """The stack's spec has problems; `problems` keeps them (FILE:LINE:COL) for callers that list them."""
+
+    def __init__(self, error: SpecError) -> None:
+        super().__init__(f"the spec is invalid:\n{error}")
+        self.problems = error.problems
+
+
 def project_dir() -> Path:
     """Where Pulumi.yaml is: the runtime's root directory when it is real, else the working directory."""
     root = pulumi.runtime.get_root_directory()
@@ -53,7 +61,7 @@ def run(hooks: ObjectHookFactory | None = None) -> None:
     try:
         spec = load_spec(path)
     except SpecError as error:
-        raise pulumi.RunError(f"the spec is invalid:\n{error}") from None
+        raise SpecInvalid(error) from None
     protect = protect_resources(config.get_bool("protect"), stack)
     vaults = {}
     for vault in spec.vaults:

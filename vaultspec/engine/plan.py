@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel
@@ -35,9 +35,10 @@ from rich.table import Table
 from rich.text import Text
 
 from vaultspec.catalog.roles import find_role
-from vaultspec.engine.render import RenderedResource, RenderError, Rendering, printable, render_spec
 from vaultspec.engine.stackconfig import StackConfigError
-from vaultspec.spec import SpecError, load_spec
+
+if TYPE_CHECKING:  # the renderer imports Pulumi (~1 s): only `vaultspec plan` pays for it
+    from vaultspec.engine.render import RenderedResource, Rendering
 
 EXIT_SPEC_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
@@ -65,6 +66,17 @@ def evaluate_policies(resources: Sequence[RenderedResource], policy_config: Path
     return []
 
 
+def run_plan(path: Path, policy_config: Path | None = None) -> tuple[Rendering, list[PolicyViolation]]:
+    """Render the program for `path` (a dry run) and evaluate the policy pack on the result.
+
+    Raises `RenderError` (a `SpecInvalid` cause carries the spec's problems) or `StackConfigError`.
+    """
+    from vaultspec.engine.render import render_spec
+
+    rendering = render_spec(path)
+    return rendering, evaluate_policies(rendering.resources, policy_config)
+
+
 def blocking(violations: Sequence[PolicyViolation]) -> list[PolicyViolation]:
     """Violations that stop a run: mandatory and not waived."""
     return [v for v in violations if v.level == "mandatory" and not v.waived]
@@ -72,6 +84,8 @@ def blocking(violations: Sequence[PolicyViolation]) -> list[PolicyViolation]:
 
 def plan_document(rendering: Rendering, violations: Sequence[PolicyViolation]) -> dict[str, Any]:
     """The `--json` contract (DESIGN.md), secrets as "[secret]"."""
+    from vaultspec.engine.render import printable
+
     stack_urn = rendering.stack_urn
     return {
         "resources": [
@@ -210,20 +224,24 @@ def plan_command(
     ] = None,
 ) -> None:
     """Render the Pulumi program offline for a spec and check it against the policy pack."""
-    try:
-        load_spec(path)
-        rendering = render_spec(path)
-    except SpecError as error:
-        for problem in error.problems:
-            typer.echo(str(problem), err=True)
-        raise typer.Exit(EXIT_SPEC_ERROR) from None
-    except (RenderError, StackConfigError) as error:
-        typer.echo(f"{path}: {error}", err=True)
-        raise typer.Exit(EXIT_SPEC_ERROR) from None
+    from vaultspec.engine.render import RenderError
+    from vaultspec.program import SpecInvalid
+
     if policy_config is not None and not policy_config.is_file():
         typer.echo(f"{policy_config}: no such policy config file", err=True)
         raise typer.Exit(EXIT_SPEC_ERROR)
-    violations = evaluate_policies(rendering.resources, policy_config)
+    try:
+        rendering, violations = run_plan(path, policy_config)
+    except RenderError as error:
+        if isinstance(error.__cause__, SpecInvalid):  # the program's own spec check: FILE:LINE:COL lines
+            for problem in error.__cause__.problems:
+                typer.echo(str(problem), err=True)
+        else:
+            typer.echo(f"{path}: {error}", err=True)
+        raise typer.Exit(EXIT_SPEC_ERROR) from None
+    except StackConfigError as error:
+        typer.echo(f"{path}: {error}", err=True)
+        raise typer.Exit(EXIT_SPEC_ERROR) from None
     for warning in rendering.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if json_output:
