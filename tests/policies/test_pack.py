@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import runpy
 import sys
 from pathlib import Path
@@ -115,10 +116,12 @@ def test_pulumi_policy_yaml_runs_python_in_the_project_virtualenv():
     assert "pulumi-policy>=1.21" in (POLICIES_DIR / "requirements.txt").read_text()
 
 
-def test_no_module_of_the_pack_shadows_the_standard_library():
+def test_no_module_of_the_pack_shadows_the_standard_library_or_an_installed_package():
     # The CLI runs the pack with policies/ first on sys.path: policies/secrets.py would shadow `secrets`.
     modules = {path.stem for path in POLICIES_DIR.iterdir() if path.suffix == ".py" or (path / "__init__.py").exists()}
+    modules -= {"__init__", "__main__"}
     assert not modules & set(sys.stdlib_module_names)
+    assert not modules & set(importlib.metadata.packages_distributions())
 
 
 def test_readme_rule_table_is_the_generated_one():

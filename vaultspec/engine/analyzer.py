@@ -24,6 +24,14 @@ Unknown inputs (computed at preview): pass `UNKNOWN`, the engine's wire sentinel
 Waived findings arrive as advisory diagnostics whose message lists them (see
 `vaultspec.policies.waivers`); they become verdicts with `waived=True` and the reason. A stack
 diagnostic may list several waived or unchecked items: each becomes its own verdict.
+
+Public API:
+
+    analyze(resources, policy_config=None) -> list[Verdict]      # resources: RenderedResource | dict
+    has_blocking_violation(verdicts) -> bool                      # any unwaived mandatory -> exit 3
+    blocking_verdicts(verdicts) -> list[Verdict]
+    load_policy_config(path) -> dict                              # --policy-config FILE (JSON)
+    PolicyConfigError (.errors: list[str]), RenderedResource, Verdict, UNKNOWN, policy_host()
 """
 
 from __future__ import annotations
