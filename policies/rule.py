@@ -135,12 +135,13 @@ class Rule:
     kind: str  # "resource" | "stack"
     policy: Policy = field(compare=False)
 
-    @property
-    def defaults(self) -> dict[str, Any]:
-        return {key: schema["default"] for key, schema in self.parameters.items() if "default" in schema}
+
+def _defaults(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    return {key: schema["default"] for key, schema in parameters.items() if "default" in schema}
 
 
 def _settings(defaults: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The rule's parameters: the given config over the schema defaults."""
     return {**defaults, **dict(config)}
 
 
@@ -159,7 +160,7 @@ def resource_rule(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Rule:
     parameters = dict(parameters or {})
-    defaults = {key: schema["default"] for key, schema in parameters.items() if "default" in schema}
+    defaults = _defaults(parameters)
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         LEDGER.record(args.urn, args.props)
@@ -217,7 +218,7 @@ def stack_rule(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Rule:
     parameters = dict(parameters or {})
-    defaults = {key: schema["default"] for key, schema in parameters.items() if "default" in schema}
+    defaults = _defaults(parameters)
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         view = StackView(args.resources, LEDGER)

@@ -70,6 +70,7 @@ _FROM_PROTO: dict[int, Level] = {value: name for name, value in _TO_PROTO.items(
 _PREVIEW_PREFIX = re.compile(r"^can't run policy '[^']*' from policy pack '[^']*' during preview: ", re.DOTALL)
 _AZURE_NATIVE = re.compile(r"^azure-native:(?P<module>[A-Za-z0-9]+)(?:/(?P<version>v[0-9A-Za-z]+))?:(?P<name>\w+)$")
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+_RUN_LOCK = threading.Lock()
 
 
 class RenderedResource(BaseModel):
@@ -255,7 +256,6 @@ class PolicyHost:
             arguments.get("tags"),
             None,
         )
-        self._lock = threading.Lock()
         self.info: proto.AnalyzerInfo = self._servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
         self._policies = {policy.name: policy for policy in self.info.policies}
 
@@ -323,7 +323,7 @@ class PolicyHost:
         urns = {resource.urn for resource in rendered}
         root = root_stack_urn(rendered)
         verdicts: list[Verdict] = []
-        with self._lock:
+        with _RUN_LOCK:  # one run at a time: Configure is servicer state, the ledger is process-wide
             LEDGER.clear()
             try:
                 self._servicer.Configure(request, None)
