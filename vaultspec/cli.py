@@ -13,6 +13,7 @@ from rich.console import Console
 
 from vaultspec.spec import SpecError, load_specs
 from vaultspec.spec.schema import spec_schema_text
+from vaultspec.twin.cli import twin_app
 
 app = typer.Typer(
     name="vaultspec",
@@ -58,6 +59,9 @@ def validate(
 def schema() -> None:
     """Print the JSON Schema (2020-12) of a spec file."""
     typer.echo(spec_schema_text(), nl=False)
+
+
+app.add_typer(twin_app, name="twin")
 
 
 def main() -> None:
