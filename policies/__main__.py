@@ -5,6 +5,7 @@ only as `__main__` and importing this module (tests, tools) serves nothing.
 """
 
 from pulumi_policy import PolicyPack
+
 from vaultspec.policies.pack import pack_arguments
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
+
 from vaultspec.policies.ledger import InputLedger
 from vaultspec.policies.wire import dig, is_type, text
 

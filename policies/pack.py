@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy
+
 from vaultspec.policies.rule import Rule
 from vaultspec.policies.rules import access, api_versions, diagnostics, keys, network, secrets, sku, vault
 

@@ -32,6 +32,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
+
 from vaultspec.policies.graph import StackView
 from vaultspec.policies.ledger import LEDGER
 from vaultspec.policies.waivers import NoticeItem, PolicyNotice, waiver_reason

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
+
 from vaultspec.policies.graph import StackView, vault_id_parts
 from vaultspec.policies.rule import Rule, Sources, StackFinding, StackUnchecked, Subject, resource_rule, stack_rule
 from vaultspec.policies.rules.vault import is_vault

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
+
 from vaultspec.policies.graph import Node, StackView
 from vaultspec.policies.rule import Rule, Sources, StackFinding, StackUnchecked, stack_rule
 from vaultspec.policies.wire import UnknownValueError, dig, is_set, sequence, text

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+
 from vaultspec.policies.wire import number
 
 DAY = 86_400.0

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
+
 from vaultspec.policies.rule import Rule, Sources, Subject, resource_rule
 from vaultspec.policies.rules.expiry import MAXIMUM_VALIDITY_PARAMETER, duration_days, expiry_findings
 from vaultspec.policies.wire import dig, is_set, is_type, number, same_text, sequence, text

@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
+
 from vaultspec.policies.rule import Rule, Sources, Subject, resource_rule
 from vaultspec.policies.rules.vault import is_vault
 from vaultspec.policies.wire import dig, same_text, sequence, text

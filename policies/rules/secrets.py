@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
+
 from vaultspec.policies.rule import Rule, Sources, Subject, resource_rule
 from vaultspec.policies.rules.expiry import MAXIMUM_VALIDITY_PARAMETER, expiry_findings
 from vaultspec.policies.wire import dig, is_type

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
+
 from vaultspec.policies.graph import StackView
 from vaultspec.policies.rule import Rule, Sources, StackFinding, StackUnchecked, stack_rule
 from vaultspec.policies.rules.keys import HSM_TYPES

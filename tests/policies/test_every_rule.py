@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from vaultspec.policies import RULES
 
 from tests.policies.builders import (
     DAY,
@@ -25,6 +24,7 @@ from tests.policies.builders import (
     vault,
 )
 from vaultspec.engine.analyzer import analyze
+from vaultspec.policies import RULES
 
 Stack = list[dict[str, Any]]
 

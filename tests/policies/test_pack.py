@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import vaultspec.policies
 import yaml
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime import proto
+
+import vaultspec.policies
+from vaultspec.engine.analyzer import policy_host
 from vaultspec.policies import POLICIES, POLICY_NAMES, RULES, pack_arguments
 from vaultspec.policies.table import markdown_table
-
-from vaultspec.engine.analyzer import policy_host
 
 POLICIES_DIR = Path(vaultspec.policies.__file__).parent
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from pulumi.runtime import proto
-from vaultspec.policies.waivers import NoticeItem, PolicyNotice, parse_notice
 
 from tests.policies.builders import (
     KEY_VAULT_ADMINISTRATOR,
@@ -20,6 +19,7 @@ from tests.policies.builders import (
     with_tags,
 )
 from vaultspec.engine.analyzer import UNKNOWN, PolicyHost, has_blocking_violation
+from vaultspec.policies.waivers import NoticeItem, PolicyNotice, parse_notice
 
 REASON = "legacy vault; migration tracked in SEC-42"
 

@@ -60,7 +60,7 @@ class ArmClient:
         """Send one request; 2xx and 404 return (status, json-or-None), anything else raises ArmError."""
         request = HttpRequest(
             method,
-            f"{self._client._base_url}{path}",  # noqa: SLF001 - the pipeline's base_url, as given
+            f"{self._client._base_url}{path}",
             params={"api-version": api_version},
             json=body,
         )

@@ -26,7 +26,14 @@ from pydantic import BaseModel
 
 from vaultspec.engine.arm import KEY, SECRET, VAULT, ArmResourceType, arm_type
 from vaultspec.engine.armclient import ArmClient, ArmError
-from vaultspec.engine.render import AzureIdentity, AzureMockBackend, Concealed, RenderedResource, UnsupportedCall, reveal
+from vaultspec.engine.render import (
+    AzureIdentity,
+    AzureMockBackend,
+    Concealed,
+    RenderedResource,
+    UnsupportedCall,
+    reveal,
+)
 from vaultspec.engine.state import ResourceRecord, StackState, StateStore
 
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
