@@ -36,7 +36,8 @@ from typing import Any, Literal
 
 from pulumi_policy.proxy import UnknownValueError
 
-WAIVER_TAG_PREFIX = "waiver:"
+from vaultspec.spec.rules import WAIVER_TAG_PREFIX  # the spec writes the tags this pack reads
+
 MAX_REASON_LENGTH = 256
 
 
