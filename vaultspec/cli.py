@@ -14,6 +14,7 @@ from rich.console import Console
 from vaultspec.engine.plan import plan_command
 from vaultspec.spec import SpecError, load_specs
 from vaultspec.spec.schema import spec_schema_text
+from vaultspec.twin.cli import twin_app
 
 app = typer.Typer(
     name="vaultspec",
@@ -32,9 +33,11 @@ def report_spec_error(error: SpecError) -> None:
         typer.echo(str(problem), err=True)
 
 
-def known_policy_names() -> frozenset[str] | None:
+def known_policy_names() -> frozenset[str]:
     """Names of the policy pack's rules, so a waiver naming an unknown policy is caught early."""
-    return None
+    from vaultspec.policies import POLICY_NAMES
+
+    return frozenset(POLICY_NAMES)
 
 
 @app.command()
@@ -62,6 +65,7 @@ def schema() -> None:
 
 
 app.command(name="plan")(plan_command)
+app.add_typer(twin_app, name="twin")
 
 
 def main() -> None:

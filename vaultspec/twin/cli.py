@@ -1,0 +1,129 @@
+"""`vaultspec twin ...`: run the local Key Vault and point programs at it.
+
+- `serve [--port P] [--data DIR] [--vault NAME]...` — foreground; each `--vault` is created if missing,
+  administered by the twin's default identity (Key Vault Administrator);
+- `env [--data DIR]` — `export` lines so `eval "$(vaultspec twin env)"` makes any unmodified Azure SDK
+  program with DefaultAzureCredential use the running twin;
+- `hosts NAME... [--write]` — `/etc/hosts` lines for `NAME.vault.localhost` (`--write` appends the
+  missing ones to /etc/hosts, idempotently);
+- `stop [--data DIR]`; `audit [--data DIR] [--follow]` — the audit log (JSON lines).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from vaultspec.twin.domain.vaults import check_vault_name
+from vaultspec.twin.errors import ArmError
+from vaultspec.twin.server import DEFAULT_DATA_DIR, find_running, serve, stop
+
+twin_app = typer.Typer(help="The local Key Vault twin.", no_args_is_help=True)
+HOSTS_FILE = Path("/etc/hosts")
+HOSTS_MARK = "# vaultspec twin"
+
+DATA = typer.Option(DEFAULT_DATA_DIR, "--data", help="Data dir of the twin.")
+
+
+@twin_app.command("serve")
+def serve_command(
+    port: int = typer.Option(None, "--port", help="HTTPS port (default: the remembered one, else a free one)."),
+    data: Path = DATA,
+    vault: list[str] = typer.Option([], "--vault", help="Create this vault if missing (repeatable)."),
+) -> None:
+    """Run the twin in the foreground."""
+    if find_running(data) is not None:
+        typer.echo(f"error: a twin already serves {data}; stop it with `vaultspec twin stop --data {data}`", err=True)
+        raise typer.Exit(2)
+    for name in vault:
+        try:
+            check_vault_name(name)
+        except ArmError as exc:
+            typer.echo(f"error: --vault {name}: {exc.message}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"vaultspec twin: data {data}; Ctrl-C stops it", err=True)
+    for name in vault:
+        typer.echo(f"  vault {name}", err=True)
+    serve(data, port, tuple(vault))
+
+
+@twin_app.command("env")
+def env_command(data: Path = DATA) -> None:
+    """Print `export` lines for the running twin."""
+    info = find_running(data)
+    if info is None:
+        typer.echo(
+            f"error: no twin is running for {data}; start one with `vaultspec twin serve --data {data}`",
+            err=True,
+        )
+        raise typer.Exit(1)
+    for key, value in info.env().items():
+        typer.echo(f"export {key}={shlex.quote(value)}")
+
+
+def hosts_lines(names: list[str]) -> list[str]:
+    return [f"127.0.0.1 {name.lower()}.vault.localhost" for name in ["", *names] if name] + [
+        "127.0.0.1 vault.localhost"
+    ]
+
+
+@twin_app.command("hosts")
+def hosts_command(
+    names: list[str] = typer.Argument(..., help="Vault names."),
+    write: bool = typer.Option(False, "--write", help="Append the missing lines to /etc/hosts."),
+) -> None:
+    """Print (or append to /etc/hosts) the lines that resolve NAME.vault.localhost to loopback."""
+    lines = hosts_lines(names)
+    if not write:
+        for line in lines:
+            typer.echo(line)
+        return
+    try:
+        present = {" ".join(line.split("#")[0].split()) for line in HOSTS_FILE.read_text().splitlines()}
+        missing = [line for line in lines if line not in present]
+        if missing:
+            with HOSTS_FILE.open("a") as hosts:
+                hosts.write("".join(f"{line} {HOSTS_MARK}\n" for line in missing))
+    except OSError as exc:
+        typer.echo(
+            f"error: cannot update {HOSTS_FILE}: {exc.strerror}; run as root or add these lines yourself:",
+            err=True,
+        )
+        for line in lines:
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{HOSTS_FILE}: {len(missing)} line(s) added, {len(lines) - len(missing)} already present")
+
+
+@twin_app.command("stop")
+def stop_command(data: Path = DATA) -> None:
+    """Stop the twin serving DATA."""
+    if stop(data):
+        typer.echo(f"stopped the twin for {data}")
+    else:
+        typer.echo(f"no twin was running for {data}")
+
+
+@twin_app.command("audit")
+def audit_command(
+    data: Path = DATA, follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines.")
+) -> None:
+    """Print the audit log (JSON lines: time, principal, vault, operation, object, result, status)."""
+    path = data / "audit.jsonl"
+    if not path.exists():
+        typer.echo(f"error: no audit log at {path}", err=True)
+        raise typer.Exit(1)
+    with path.open() as log:
+        while True:
+            line = log.readline()
+            if line:
+                sys.stdout.write(line)
+                continue
+            if not follow:
+                return
+            sys.stdout.flush()
+            time.sleep(0.2)
