@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from vaultspec.components import KeyVault, KeyVaultArgs, VaultSecret, from_spec
 from vaultspec.engine.render import RenderError, render
 from vaultspec.spec import load_spec
 
-from .conftest import APP, STACKS
+from .conftest import APP, WORKSPACE
 
 BASE: dict[str, Any] = {"resource_group_name": "rg", "location": "westeurope", "access": {"model": "rbac"}}
 
@@ -23,88 +25,96 @@ def comparable(rendering) -> list[tuple[Any, ...]]:
     ]
 
 
-def test_plain_python_args_and_the_spec_adapter_build_the_same_resources():
-    vault = next(v for v in load_spec(STACKS / "dev.yaml").vaults if v.name == "payments-dev-kv")
-    by_hand = KeyVaultArgs(
-        vault_name="payments-dev-kv",
-        resource_group_name="rg-vaultspec-dev",
-        location="westeurope",
-        tags={"owner": "platform", "env": "dev"},
-        exceptions=[{"policy": e.policy, "reason": e.reason} for e in vault.exceptions],
-        network={"public_access": "enabled", "ip_rules": ["127.0.0.1/32"]},
-        access={
-            "model": "rbac",
-            "deployer": "lifecycle",
-            "grants": [
-                {
-                    "principal": APP,
-                    "principal_type": "ServicePrincipal",
-                    "role": "Key Vault Crypto User",
-                    "scope": "keys/signing",
-                    "description": "payments API signs settlement files",
-                },
-                {
-                    "principal": APP,
-                    "principal_type": "ServicePrincipal",
-                    "role": "Key Vault Secrets User",
-                    "scope": "secrets/db-password",
-                },
-                {
-                    "principal": "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
-                    "principal_type": "Group",
-                    "role": "Key Vault Reader",
-                },
-            ],
+EQUIVALENT_SPEC = f"""\
+- name: payments-kv
+  tags: {{owner: platform}}
+  network: {{publicAccess: enabled, ipRules: [127.0.0.1/32]}}
+  access:
+    model: rbac
+    deployer: lifecycle
+    grants:
+      - {{principal: {APP}, principalType: ServicePrincipal, role: Key Vault Crypto User, scope: keys/signing,
+          description: signs}}
+      - {{principal: {APP}, principalType: ServicePrincipal, role: Key Vault Secrets User, scope: secrets/db}}
+  keys:
+    - name: signing
+      type: RSA-HSM
+      ops: [sign, verify]
+      expires: 2028-06-01T00:00:00Z
+      notBefore: 2026-06-01T00:00:00Z
+      rotation: {{rotateAfterCreate: P90D, notifyBeforeExpiry: P30D, expiryTime: P1Y}}
+    - {{name: tokens, type: EC-HSM, ops: [sign, verify], rotation: {{rotateBeforeExpiry: P30D, expiryTime: P180D}}}}
+  secrets:
+    - {{name: db, value: {{fromConfig: dbPassword}}, contentType: text/plain, expires: 2027-12-01T00:00:00Z}}
+    - {{name: session, value: {{generate: {{length: 48}}}}}}
+  diagnostics: {{workspaceId: {WORKSPACE}}}
+  lock: CanNotDelete
+  exceptions:
+    - {{policy: kv-public-network-disabled, reason: loopback only}}
+"""
+
+BY_HAND = KeyVaultArgs(
+    vault_name="payments-kv",
+    resource_group_name="rg-test",
+    location="westeurope",
+    tags={"owner": "platform"},
+    exceptions=[{"policy": "kv-public-network-disabled", "reason": "loopback only"}],
+    network={"public_access": "enabled", "ip_rules": ["127.0.0.1/32"]},
+    access={
+        "model": "rbac",
+        "deployer": "lifecycle",
+        "grants": [
+            {
+                "principal": APP,
+                "principal_type": "ServicePrincipal",
+                "role": "Key Vault Crypto User",
+                "scope": "keys/signing",
+                "description": "signs",
+            },
+            {
+                "principal": APP,
+                "principal_type": "ServicePrincipal",
+                "role": "Key Vault Secrets User",
+                "scope": "secrets/db",
+            },
+        ],
+    },
+    keys=[
+        {
+            "name": "signing",
+            "type": "RSA-HSM",
+            "ops": ["sign", "verify"],
+            "expires": "2028-06-01T00:00:00Z",
+            "not_before": "2026-06-01T00:00:00Z",
+            "rotation": {"rotate_after_create": "P90D", "notify_before_expiry": "P30D", "expiry_time": "P1Y"},
         },
-        keys=[
-            {
-                "name": "signing",
-                "type": "RSA-HSM",
-                "ops": ["sign", "verify"],
-                "expires": "2028-06-01T00:00:00Z",
-                "not_before": "2026-06-01T00:00:00Z",
-                "rotation": {"rotate_after_create": "P90D", "notify_before_expiry": "P30D", "expiry_time": "P1Y"},
-            },
-            {
-                "name": "tokens",
-                "type": "EC-HSM",
-                "ops": ["sign", "verify"],
-                "expires": "2028-06-01T00:00:00Z",
-                "rotation": {"rotate_before_expiry": "P30D", "expiry_time": "P180D"},
-            },
-            {
-                "name": "data-wrapping",
-                "type": "RSA-HSM",
-                "ops": ["wrapKey", "unwrapKey", "encrypt", "decrypt"],
-                "expires": "2028-06-01T00:00:00Z",
-                "rotation": {"rotate_after_create": "P180D", "expiry_time": "P1Y"},
-            },
-        ],
-        secrets=[
-            {
-                "name": "db-password",
-                "value": {"from_config": "dbPassword"},
-                "content_type": "text/plain",
-                "expires": "2027-12-01T00:00:00Z",
-            },
-            {
-                "name": "partner-api-token",
-                "value": {"from_env": "VAULTSPEC_DEV_PARTNER_TOKEN"},
-                "content_type": "text/plain",
-                "expires": "2027-12-01T00:00:00Z",
-            },
-            {
-                "name": "session-key",
-                "value": {"generate": {"length": 48}},
-                "content_type": "application/octet-stream",
-                "expires": "2027-12-01T00:00:00Z",
-            },
-        ],
-        diagnostics={"workspace_id": vault.diagnostics.workspace_id},
-        protect=False,
-    )
-    from_yaml = render(lambda: KeyVault("payments-dev-kv", from_spec(vault, protect=False)))
-    from_python = render(lambda: KeyVault("payments-dev-kv", by_hand))
+        {
+            "name": "tokens",
+            "type": "EC-HSM",
+            "ops": ["sign", "verify"],
+            "rotation": {"rotate_before_expiry": "P30D", "expiry_time": "P180D"},
+        },
+    ],
+    secrets=[
+        {
+            "name": "db",
+            "value": {"from_config": "dbPassword"},
+            "content_type": "text/plain",
+            "expires": "2027-12-01T00:00:00Z",
+        },
+        {"name": "session", "value": {"generate": {"length": 48}}},
+    ],
+    diagnostics={"workspace_id": WORKSPACE},
+    lock="CanNotDelete",
+    protect=False,
+)
+
+
+def test_plain_python_args_and_the_spec_adapter_build_the_same_resources(write_spec: Callable[..., Path]):
+    vault = load_spec(write_spec(EQUIVALENT_SPEC)).vaults[0]
+    from_yaml = render(lambda: KeyVault("payments-kv", from_spec(vault, protect=False)))
+    from_python = render(lambda: KeyVault("payments-kv", BY_HAND))
+    assert len(from_yaml.resources) == 13
     assert comparable(from_python) == comparable(from_yaml)
 
 

@@ -76,7 +76,7 @@ def test_plan_table_and_json_never_show_a_canary(canaries, write_spec: Callable[
     runner = CliRunner()
     for arguments in (["plan", str(path)], ["plan", str(path), "--json"]):
         result = runner.invoke(app, arguments, env={"COLUMNS": "250"})
-        assert result.exit_code == 0, result.output
+        assert result.exit_code in (0, 3), result.output  # 3: this bare-bones vault breaks guardrails
         assert "[secret]" in result.stdout
         assert_clean(result.stdout)
         assert_clean(result.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vaultspec.engine.render import Concealed, Rendering
 from vaultspec.spec import load_spec
+from vaultspec.spec.model import epoch_seconds
 from vaultspec.spec.rules import waiver_tags
 
 from .conftest import (
@@ -31,12 +32,19 @@ LAW = (
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-observability"
     "/providers/Microsoft.OperationalInsights/workspaces/law-dev"
 )
-PUBLIC_WAIVER = {
-    "waiver:kv-public-network-disabled": "The twin has no private endpoints; the firewall admits loopback only."
-}
+SPEC = {vault.name: vault for vault in load_spec(STACKS / "dev.yaml").vaults}
+WAIVERS = {name: waiver_tags(vault) for name, vault in SPEC.items()}  # the spec's waivers, as tags
 RBAC_WAIVER = {
     "waiver:kv-rbac-authorization": "Shows the access-policy model side by side with RBAC for teams still migrating."
 }
+
+
+def key_spec(vault: str, name: str):
+    return next(key for key in SPEC[vault].keys if key.name == name)
+
+
+def secret_spec(vault: str, name: str):
+    return next(secret for secret in SPEC[vault].secrets if secret.name == name)
 
 
 def dev_vault_id(name: str) -> str:
@@ -81,7 +89,7 @@ def test_rbac_vault_sets_every_security_property_and_sends_no_access_policies(de
         "vaultName": PAY,
         "resourceGroupName": "rg-vaultspec-dev",
         "location": "westeurope",
-        "tags": {"owner": "platform", "env": "dev", **PUBLIC_WAIVER},
+        "tags": {"owner": "platform", "env": "dev", **WAIVERS[PAY]},
         "properties": {
             "sku": {"family": "A", "name": "premium"},
             "tenantId": TENANT,
@@ -176,16 +184,22 @@ def test_group_grant_keeps_its_principal_type(dev_rendering: Rendering):
 
 def test_keys_are_create_only_resources_with_epoch_times_and_rotation(dev_rendering: Rendering):
     signing = dev_rendering.find(KEY, f"{PAY}/keys/signing")
+    declared = key_spec(PAY, "signing")
     assert signing.inputs == {
         "keyName": "signing",
         "vaultName": PAY,
         "resourceGroupName": "rg-vaultspec-dev",
-        "tags": PUBLIC_WAIVER,
+        "tags": WAIVERS[PAY],
         "properties": {
             "kty": "RSA-HSM",
             "keySize": 3072,
             "keyOps": ["sign", "verify"],
-            "attributes": {"enabled": True, "exportable": False, "expires": 1843430400, "notBefore": 1780272000},
+            "attributes": {
+                "enabled": True,
+                "exportable": False,
+                "expires": epoch_seconds(declared.expires),
+                "notBefore": epoch_seconds(declared.not_before),
+            },
             "rotationPolicy": {
                 "lifetimeActions": [
                     {"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P90D"}},
@@ -226,11 +240,11 @@ def test_secrets_hold_secret_values_and_expiries(dev_rendering: Rendering):
         "secretName": "session-key",
         "vaultName": PAY,
         "resourceGroupName": "rg-vaultspec-dev",
-        "tags": PUBLIC_WAIVER,
+        "tags": WAIVERS[PAY],
         "properties": {
             "value": "[secret]",
             "contentType": "application/octet-stream",
-            "attributes": {"enabled": True, "expires": 1827619200},
+            "attributes": {"enabled": True, "expires": epoch_seconds(secret_spec(PAY, "session-key").expires)},
         },
     }
     password = dev_rendering.find(PASSWORD, f"{PAY}/secrets/session-key")
@@ -277,8 +291,7 @@ def test_lock_comes_last_and_covers_the_vault(dev_rendering: Rendering):
 
 
 def test_waiver_tags_are_on_the_vault_its_keys_and_its_secrets(dev_rendering: Rendering):
-    spec = load_spec(STACKS / "dev.yaml")
-    for vault in spec.vaults:
+    for vault in SPEC.values():
         waivers = waiver_tags(vault)
         assert waivers
         for resource in dev_rendering.resources:

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -37,39 +36,55 @@ from rich.text import Text
 from vaultspec.catalog.roles import find_role
 from vaultspec.engine.stackconfig import StackConfigError
 
-if TYPE_CHECKING:  # the renderer imports Pulumi (~1 s): only `vaultspec plan` pays for it
+if TYPE_CHECKING:  # renderer and analyzer import Pulumi (~1 s): only `vaultspec plan` pays for them
+    from vaultspec.engine.analyzer import Verdict
     from vaultspec.engine.render import RenderedResource, Rendering
 
 EXIT_SPEC_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
 
 
-class PolicyViolation(BaseModel):
-    """One policy verdict against one resource."""
+def policy_inputs(value: Any, unknown: str) -> Any:
+    """Inputs as the policy engine sees them at preview: secrets as "[secret]", unknowns as its sentinel."""
+    from vaultspec.engine.render import UNKNOWN, Concealed
 
-    policy: str
-    level: str  # advisory | mandatory
-    urn: str
-    message: str
-    waived: bool = False
-    reason: str | None = None
-
-
-# The offline CrossGuard host (`vaultspec.engine.analyzer`, from the policy engineer) is not merged
-# into this branch yet: until it is, no policy runs and the plan says so.
-POLICY_PACK_AVAILABLE = False
-
-
-def evaluate_policies(resources: Sequence[RenderedResource], policy_config: Path | None) -> list[PolicyViolation]:
-    """Run the policy pack over rendered resources: an empty list while no pack is wired in,
-    never invented verdicts."""
-    return []
+    if isinstance(value, Concealed):
+        return "[secret]"
+    if value is UNKNOWN:
+        return unknown
+    if isinstance(value, dict):
+        return {k: policy_inputs(v, unknown) for k, v in value.items()}
+    if isinstance(value, list):
+        return [policy_inputs(v, unknown) for v in value]
+    return value
 
 
-def run_plan(path: Path, policy_config: Path | None = None) -> tuple[Rendering, list[PolicyViolation]]:
+def evaluate_policies(resources: Sequence[RenderedResource], policy_config: Path | None) -> list[Verdict]:
+    """The vaultspec policy pack's verdicts on rendered resources (pulumi-policy's own analyzer,
+    in-process: `vaultspec.engine.analyzer`). Raises `PolicyConfigError` for a bad config file."""
+    from vaultspec.engine import analyzer
+
+    config = analyzer.load_policy_config(policy_config) if policy_config is not None else None
+    subjects = [
+        {
+            "type": r.type,
+            "name": r.name,
+            "urn": r.urn,
+            "parent": r.parent,
+            "inputs": policy_inputs(r.inputs, analyzer.UNKNOWN),
+            "dependencies": r.dependencies,
+            "property_dependencies": r.property_dependencies,
+        }
+        for r in resources
+    ]
+    return analyzer.analyze(subjects, config)
+
+
+def run_plan(path: Path, policy_config: Path | None = None) -> tuple[Rendering, list[Verdict]]:
     """Render the program for `path` (a dry run) and evaluate the policy pack on the result.
 
-    Raises `RenderError` (a `SpecInvalid` cause carries the spec's problems) or `StackConfigError`.
+    Raises `RenderError` (a `SpecInvalid` cause carries the spec's problems), `StackConfigError`
+    or `PolicyConfigError`.
     """
     from vaultspec.engine.render import render_spec
 
@@ -77,12 +92,7 @@ def run_plan(path: Path, policy_config: Path | None = None) -> tuple[Rendering, 
     return rendering, evaluate_policies(rendering.resources, policy_config)
 
 
-def blocking(violations: Sequence[PolicyViolation]) -> list[PolicyViolation]:
-    """Violations that stop a run: mandatory and not waived."""
-    return [v for v in violations if v.level == "mandatory" and not v.waived]
-
-
-def plan_document(rendering: Rendering, violations: Sequence[PolicyViolation]) -> dict[str, Any]:
+def plan_document(rendering: Rendering, violations: Sequence[Verdict]) -> dict[str, Any]:
     """The `--json` contract (DESIGN.md), secrets as "[secret]"."""
     from vaultspec.engine.render import printable
 
@@ -98,7 +108,7 @@ def plan_document(rendering: Rendering, violations: Sequence[PolicyViolation]) -
             }
             for r in rendering.resources
         ],
-        "violations": [v.model_dump(include={"policy", "level", "urn", "message"}) for v in violations],
+        "violations": [v.model_dump() for v in violations],
     }
 
 
@@ -206,14 +216,23 @@ def plan_table(rendering: Rendering) -> Table:
     return table
 
 
-def violations_table(violations: Sequence[PolicyViolation]) -> Table:
-    table = Table(title="policy violations")
+def violations_table(violations: Sequence[Verdict]) -> Table:
+    table = Table(title="policy verdicts", expand=True)
     for column in ("policy", "level", "resource", "message"):
         table.add_column(column, overflow="fold")
     for v in violations:
         level = f"{v.level} (waived: {v.reason})" if v.waived else v.level
         table.add_row(Text(v.policy), Text(level), Text(v.urn.rsplit("::", 1)[-1]), Text(v.message))
     return table
+
+
+def policy_summary(violations: Sequence[Verdict]) -> Text:
+    waived = sum(v.waived for v in violations)
+    blocking = sum(v.level == "mandatory" and not v.waived for v in violations)
+    others = len(violations) - waived - blocking
+    if not violations:
+        return Text("policy: every rule passed")
+    return Text(f"policy: {blocking} blocking (mandatory), {others} advisory, {waived} waived")
 
 
 def plan_command(
@@ -224,6 +243,7 @@ def plan_command(
     ] = None,
 ) -> None:
     """Render the Pulumi program offline for a spec and check it against the policy pack."""
+    from vaultspec.engine.analyzer import PolicyConfigError, blocking_verdicts
     from vaultspec.engine.render import RenderError
     from vaultspec.program import SpecInvalid
 
@@ -242,6 +262,10 @@ def plan_command(
     except StackConfigError as error:
         typer.echo(f"{path}: {error}", err=True)
         raise typer.Exit(EXIT_SPEC_ERROR) from None
+    except PolicyConfigError as error:
+        for line in error.errors:
+            typer.echo(f"{policy_config}: {line}", err=True)
+        raise typer.Exit(EXIT_SPEC_ERROR) from None
     for warning in rendering.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if json_output:
@@ -251,9 +275,6 @@ def plan_command(
         console.print(plan_table(rendering))
         if violations:
             console.print(violations_table(violations))
-        elif POLICY_PACK_AVAILABLE:
-            console.print("policy: no violations")
-    if not POLICY_PACK_AVAILABLE:
-        typer.echo("note: the policy pack is not part of this build yet; no policies were evaluated", err=True)
-    if blocking(violations):
+        console.print(policy_summary(violations))
+    if blocking_verdicts(violations):
         raise typer.Exit(EXIT_POLICY_VIOLATION)

@@ -553,13 +553,15 @@ _SEVERITY = {
 
 
 class RecordingEngine(pulumi_mocks.MockEngine):
-    """Keeps the program's log messages (pulumi.log.*) for the caller instead of printing them."""
+    """Keeps the program's log messages (pulumi.log.info/warn/error) for the caller instead of printing them."""
 
     def __init__(self) -> None:
         super().__init__(None)
         self.messages: list[LogMessage] = []
 
     def Log(self, request: Any) -> None:
+        if request.severity == engine_pb2.DEBUG:
+            return  # the SDK's own chatter (one line per registration)
         severity = _SEVERITY.get(request.severity, "info")
         self.messages.append(LogMessage(severity=severity, message=request.message, urn=request.urn or None))
 
