@@ -10,7 +10,7 @@ from setuptools import find_packages, setup
 FOLDERS = {"vaultspec": "vaultspec", "vaultspec.components": "components", "vaultspec.policies": "policies"}
 
 
-def _packages() -> list[str]:
+def packages() -> list[str]:
     found: list[str] = []
     for package, folder in FOLDERS.items():
         found.append(package)
@@ -18,4 +18,5 @@ def _packages() -> list[str]:
     return found
 
 
-setup(packages=_packages(), package_dir=FOLDERS)
+if __name__ == "__main__":  # setuptools runs this file as __main__; tests import it
+    setup(packages=packages(), package_dir=FOLDERS)

@@ -1,8 +1,18 @@
-"""The `vaultspec` command: one sub-command per step of the flow."""
+"""The `vaultspec` command: one sub-command per step of the flow.
+
+Exit codes: 0 ok; 1 a smoke check or apply failed; 2 usage or spec error; 3 mandatory policy violated.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from vaultspec.spec import SpecError, load_specs
+from vaultspec.spec.schema import spec_schema_text
 
 from vaultspec.twin.cli import twin_app
 
@@ -15,6 +25,43 @@ app = typer.Typer(
 )
 
 app.add_typer(twin_app, name="twin")
+
+EXIT_SPEC_ERROR = 2
+
+
+def report_spec_error(error: SpecError) -> None:
+    """Each problem as `FILE:LINE:COL: message` on stderr (the contract pipelines parse)."""
+    for problem in error.problems:
+        typer.echo(str(problem), err=True)
+
+
+def known_policy_names() -> frozenset[str] | None:
+    """Names of the policy pack's rules, so a waiver naming an unknown policy is caught early."""
+    return None
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Spec files or folders of them (default: stacks/).")
+    ] = None,
+) -> None:
+    """Validate spec files: exit 0 when valid, 2 with FILE:LINE:COL errors otherwise."""
+    try:
+        specs = load_specs(paths or [Path("stacks")], known_policy_names())
+    except SpecError as error:
+        report_spec_error(error)
+        raise typer.Exit(EXIT_SPEC_ERROR) from None
+    console = Console()
+    for path, spec in specs.items():
+        vaults = ", ".join(v.name for v in spec.vaults)
+        console.print(f"[green]ok[/green] {path} ({len(spec.vaults)} vaults: {vaults})", highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (2020-12) of a spec file."""
+    typer.echo(spec_schema_text(), nl=False)
 
 
 def main() -> None:

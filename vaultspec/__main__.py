@@ -1,0 +1,5 @@
+"""`python -m vaultspec` runs the CLI."""
+
+from vaultspec.cli import main
+
+main()

@@ -1,0 +1,146 @@
+"""Azure built-in Key Vault roles: names, GUIDs and the data actions each grants.
+
+Source: Azure built-in roles, Security category (learn.microsoft.com, dated 2026-02-23); see
+`shared/reference/keyvault-data-plane.md` §5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+ROLE_DEFINITION_PREFIX = "/providers/Microsoft.Authorization/roleDefinitions/"
+
+
+@dataclass(frozen=True)
+class BuiltInRole:
+    """One built-in role: `data_actions` are wildcard patterns as Azure writes them."""
+
+    name: str
+    guid: str
+    data_actions: tuple[str, ...]
+    description: str
+
+    def allows(self, data_action: str) -> bool:
+        """True when one of the role's data-action patterns covers `data_action` (case-insensitive)."""
+        action = data_action.lower()
+        return any(fnmatchcase(action, pattern.lower()) for pattern in self.data_actions)
+
+    @property
+    def touches_keys(self) -> bool:
+        return any(self.allows(f"Microsoft.KeyVault/vaults/keys/{verb}") for verb in ("read", "sign/action"))
+
+    @property
+    def touches_secrets(self) -> bool:
+        return any(
+            self.allows(f"Microsoft.KeyVault/vaults/secrets/{verb}")
+            for verb in ("getSecret/action", "readMetadata/action")
+        )
+
+
+_KV = "Microsoft.KeyVault/vaults"
+
+BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
+    BuiltInRole(
+        "Key Vault Administrator",
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+        (f"{_KV}/*",),
+        "All data-plane operations on a vault and its objects.",
+    ),
+    BuiltInRole(
+        "Key Vault Crypto Officer",
+        "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+        (f"{_KV}/keys/*", f"{_KV}/keyrotationpolicies/*"),
+        "Any action on keys, except managing permissions.",
+    ),
+    BuiltInRole(
+        "Key Vault Crypto User",
+        "12338af0-0e69-4776-bea7-57ae8d297424",
+        (
+            f"{_KV}/keys/read",
+            f"{_KV}/keys/update/action",
+            f"{_KV}/keys/backup/action",
+            f"{_KV}/keys/encrypt/action",
+            f"{_KV}/keys/decrypt/action",
+            f"{_KV}/keys/wrap/action",
+            f"{_KV}/keys/unwrap/action",
+            f"{_KV}/keys/sign/action",
+            f"{_KV}/keys/verify/action",
+        ),
+        "Cryptographic operations with keys.",
+    ),
+    BuiltInRole(
+        "Key Vault Crypto Service Encryption User",
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6",
+        (f"{_KV}/keys/read", f"{_KV}/keys/wrap/action", f"{_KV}/keys/unwrap/action"),
+        "Read key metadata and wrap/unwrap (customer-managed-key services).",
+    ),
+    BuiltInRole(
+        "Key Vault Crypto Service Release User",
+        "08bbd89e-9f13-488c-ac41-acfcb10c90ab",
+        (f"{_KV}/keys/release/action",),
+        "Release keys (secure key release).",
+    ),
+    BuiltInRole(
+        "Key Vault Secrets Officer",
+        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+        (f"{_KV}/secrets/*",),
+        "Any action on secrets, except managing permissions.",
+    ),
+    BuiltInRole(
+        "Key Vault Secrets User",
+        "4633458b-17de-408a-b874-0445c86b69e6",
+        (f"{_KV}/secrets/getSecret/action", f"{_KV}/secrets/readMetadata/action"),
+        "Read secret contents.",
+    ),
+    BuiltInRole(
+        "Key Vault Reader",
+        "21090545-7ca7-4776-b22c-e363652d74d2",
+        (f"{_KV}/*/read", f"{_KV}/secrets/readMetadata/action"),
+        "Read metadata of vaults and their objects; never secret contents.",
+    ),
+    BuiltInRole(
+        "Key Vault Certificates Officer",
+        "a4417e6f-fecd-4de8-b567-7b0420556985",
+        (f"{_KV}/certificatecas/*", f"{_KV}/certificates/*", f"{_KV}/certificatecontacts/write"),
+        "Any action on certificates, except managing permissions.",
+    ),
+    BuiltInRole(
+        "Key Vault Certificate User",
+        "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+        (
+            f"{_KV}/certificates/read",
+            f"{_KV}/secrets/getSecret/action",
+            f"{_KV}/secrets/readMetadata/action",
+            f"{_KV}/keys/read",
+        ),
+        "Read entire certificate contents including secret and key portion.",
+    ),
+    BuiltInRole(
+        "Key Vault Data Access Administrator",
+        "8b54135c-b56d-4d72-a534-26097cfdc8d8",
+        (),
+        "Manage access to Key Vault by adding or removing role assignments (control plane only).",
+    ),
+    BuiltInRole(
+        "Key Vault Contributor",
+        "f25e0fa2-a7c8-4377-a976-54943a77a395",
+        (),
+        "Manage key vaults (control plane only); grants no data access.",
+    ),
+)
+
+_BY_NAME = {role.name.lower(): role for role in BUILT_IN_ROLES}
+_BY_GUID = {role.guid: role for role in BUILT_IN_ROLES}
+
+
+def find_role(name_or_guid: str) -> BuiltInRole | None:
+    """Look a built-in role up by display name (case-insensitive) or by GUID."""
+    key = name_or_guid.strip().lower()
+    return _BY_NAME.get(key) or _BY_GUID.get(key)
+
+
+def role_definition_id(guid: str, subscription_id: str | None = None) -> str:
+    """The ARM id of a role definition, subscription-scoped when a subscription is given."""
+    prefix = f"/subscriptions/{subscription_id}" if subscription_id else ""
+    return f"{prefix}{ROLE_DEFINITION_PREFIX}{guid}"

@@ -1,0 +1,120 @@
+"""How pulumi-azure-native turns a resource's inputs into ARM requests, and ARM answers into outputs.
+
+The offline engine must talk to the twin the way the provider talks to Azure, so this table
+mirrors the provider's metadata for the types vaultspec uses: path parameters go into the URL,
+the remaining inputs form the body (under `properties` where the SDK flattens them), and the
+response is reshaped into the SDK's outputs (flattened the same way). Keys and secrets have no
+ARM DELETE; the provider deletes them through the data plane (`custom_keyvault.go`), and so do we.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Literal
+
+DeleteVia = Literal["arm", "data-plane-key", "data-plane-secret"]
+
+
+@dataclass(frozen=True)
+class ArmResourceType:
+    """One azure-native resource type: its REST path, API version and input layout."""
+
+    token: str
+    api_version: str
+    path: str  # with {param} placeholders named as the SDK's inputs (plus {subscriptionId})
+    flattened: bool  # inputs other than path/top-level ones live under body["properties"]
+    flat_outputs: bool  # the SDK lifts response["properties"] to the top level of its outputs
+    top_level: tuple[str, ...] = ()  # inputs sent at the top level of the body
+    delete_via: DeleteVia = "arm"
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(part[1:-1] for part in self.path.split("/") if part.startswith("{") and part.endswith("}"))
+
+    def url_path(self, inputs: dict[str, Any], subscription_id: str) -> str:
+        """The resource's ARM path (no host, no query); raises KeyError naming a missing path input."""
+        values = {"subscriptionId": subscription_id}
+        for param in self.path_params:
+            if param == "subscriptionId":
+                continue
+            value = inputs.get(param)
+            if not isinstance(value, str) or not value:
+                raise KeyError(param)
+            values[param] = value.strip("/") if param in ("scope", "resourceUri") else value
+        path = self.path
+        for param, value in values.items():
+            path = path.replace("{" + param + "}", value)
+        return path if path.startswith("/") else "/" + path
+
+    def request_body(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The PUT body: everything but path parameters, nested under `properties` where flattened."""
+        rest = {k: copy.deepcopy(v) for k, v in inputs.items() if k not in self.path_params}
+        if not self.flattened:
+            return rest
+        body = {k: rest.pop(k) for k in self.top_level if k in rest}
+        body["properties"] = rest
+        return body
+
+    def outputs(self, response: dict[str, Any]) -> dict[str, Any]:
+        """ARM's answer shaped as the SDK's outputs (flattened `properties` where the SDK flattens)."""
+        shaped = copy.deepcopy(response)
+        if self.flat_outputs:
+            properties = shaped.pop("properties", None) or {}
+            shaped = {**properties, **shaped}
+        shaped["azureApiVersion"] = self.api_version
+        return shaped
+
+
+VAULT = ArmResourceType(
+    token="azure-native:keyvault:Vault",
+    api_version="2024-11-01",
+    path="/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}",
+    flattened=False,
+    flat_outputs=False,
+)
+KEY = ArmResourceType(
+    token="azure-native:keyvault:Key",
+    api_version="2024-11-01",
+    path="/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}",
+    flattened=False,
+    flat_outputs=True,
+    delete_via="data-plane-key",
+)
+SECRET = ArmResourceType(
+    token="azure-native:keyvault:Secret",
+    api_version="2024-11-01",
+    path="/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
+    flattened=False,
+    flat_outputs=False,
+    delete_via="data-plane-secret",
+)
+ROLE_ASSIGNMENT = ArmResourceType(
+    token="azure-native:authorization:RoleAssignment",
+    api_version="2022-04-01",
+    path="{scope}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
+    flattened=True,
+    flat_outputs=True,
+)
+DIAGNOSTIC_SETTING = ArmResourceType(
+    token="azure-native:monitor:DiagnosticSetting",  # pulumi-azure-native 3.x (was insights in 2.x)
+    api_version="2021-05-01-preview",
+    path="{resourceUri}/providers/Microsoft.Insights/diagnosticSettings/{name}",
+    flattened=True,
+    flat_outputs=True,
+)
+MANAGEMENT_LOCK = ArmResourceType(
+    token="azure-native:authorization:ManagementLockByScope",
+    api_version="2020-05-01",
+    path="{scope}/providers/Microsoft.Authorization/locks/{lockName}",
+    flattened=True,
+    flat_outputs=True,
+)
+
+ARM_TYPES: dict[str, ArmResourceType] = {
+    t.token: t for t in (VAULT, KEY, SECRET, ROLE_ASSIGNMENT, DIAGNOSTIC_SETTING, MANAGEMENT_LOCK)
+}
+
+
+def arm_type(token: str) -> ArmResourceType | None:
+    return ARM_TYPES.get(token)

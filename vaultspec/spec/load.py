@@ -1,0 +1,181 @@
+"""Load spec files: YAML with positions -> typed `Spec`, with every problem reported at once."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from vaultspec.spec.errors import Problem, SpecError
+from vaultspec.spec.model import Spec, Vault, merge_defaults
+from vaultspec.spec.rules import Finding, spec_rules, vault_rules
+from vaultspec.spec.yamlsource import Document, PathKey, SourceMap, read_yaml
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+_MERGED_FIELDS = ("location", "resourceGroup", "tenantId")
+
+
+def load_spec(path: Path | str, known_policies: Iterable[str] | None = None) -> Spec:
+    """Load and validate one spec file; raise `SpecError` listing every problem."""
+    path = Path(path)
+    known = frozenset(known_policies) if known_policies is not None else None
+    document = read_yaml(path)
+    spec, problems = _validate(document, known)
+    if problems or spec is None:
+        raise SpecError(problems)
+    return spec
+
+
+def spec_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Expand folders into the spec files they hold (sorted), keeping files as given."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+def load_specs(paths: Iterable[Path | str], known_policies: Iterable[str] | None = None) -> dict[Path, Spec]:
+    """Load many files, collecting the problems of all of them before raising."""
+    problems: list[Problem] = []
+    specs: dict[Path, Spec] = {}
+    files = spec_files(paths)
+    if not files:
+        raise SpecError.single(", ".join(str(p) for p in paths) or ".", "no spec files (*.yaml, *.yml) found")
+    for file in files:
+        try:
+            specs[file] = load_spec(file, known_policies)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise SpecError(problems)
+    return specs
+
+
+def _validate(document: Document, known: frozenset[str] | None) -> tuple[Spec | None, list[Problem]]:
+    source = document.source
+    try:
+        spec = Spec.model_validate(document.data)
+    except ValidationError as exc:
+        problems = list(_dedupe(_pydantic_problems(exc, source, Spec, document.data)))
+        return None, problems + list(_rules_for_valid_vaults(document, known))
+    return spec, list(_findings(spec_rules(spec, known), source, ()))
+
+
+def _rules_for_valid_vaults(document: Document, known: frozenset[str] | None) -> Iterator[Problem]:
+    """Best effort when the document as a whole is invalid: still judge each vault that is valid."""
+    data = document.data
+    if not isinstance(data, dict) or not isinstance(data.get("vaults"), list):
+        return
+    for index, raw in enumerate(data["vaults"]):
+        try:
+            vault = Vault.model_validate(merge_defaults(raw, data.get("defaults")))
+        except ValidationError:
+            continue
+        yield from _findings(vault_rules(vault, known), document.source, ("vaults", index))
+
+
+def _findings(findings: Iterable[Finding], source: SourceMap, prefix: PathKey) -> Iterator[Problem]:
+    for path, message in findings:
+        full = (*prefix, *path)
+        pos = source.value_at(full)
+        yield Problem(source.file, pos.line, pos.col, f"{dotted(full)}: {message}")
+
+
+def _pydantic_problems(exc: ValidationError, source: SourceMap, model: type[BaseModel], data: Any) -> Iterator[Problem]:
+    for error in exc.errors(include_input=False, include_url=False):
+        loc: PathKey = tuple(part for part in error["loc"] if isinstance(part, (str, int)))
+        loc = _redirect_defaults(loc, source, data)
+        if error["type"] == "extra_forbidden":
+            pos = source.key_at(loc)
+            hint = _suggest(loc, model)
+            message = f"{dotted(loc)}: unknown field" + (f" (did you mean '{hint}'?)" if hint else "")
+        else:
+            pos = source.value_at(loc)
+            message = f"{dotted(loc)}: {_message(error)}"
+            if error["type"] == "missing" and loc and loc[-1] in _MERGED_FIELDS and loc[0] == "vaults":
+                message += " (set it on the vault or in defaults)"
+        yield Problem(source.file, pos.line, pos.col, message)
+
+
+def _message(error: Any) -> str:
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return message
+
+
+def _redirect_defaults(loc: PathKey, source: SourceMap, data: Any) -> PathKey:
+    """A bad value merged in from defaults is reported where it is written: in defaults."""
+    merged = len(loc) >= 3 and loc[0] == "vaults" and loc[2] in _MERGED_FIELDS and loc[:3] not in source.values
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    if merged and isinstance(defaults, dict) and loc[2] in defaults:
+        return ("defaults", *loc[2:])
+    return loc
+
+
+def _dedupe(problems: Iterable[Problem]) -> Iterator[Problem]:
+    seen: set[tuple[int, int, str]] = set()
+    for problem in problems:
+        key = (problem.line, problem.col, problem.message)
+        if key not in seen:
+            seen.add(key)
+            yield problem
+
+
+def _suggest(loc: PathKey, model: type[BaseModel]) -> str | None:
+    """Closest field name at the unknown field's level, walking the model along `loc`."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        current = _field_model(current, part)
+        if current is None:
+            return None
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return None
+    names = [f.alias or n for n, f in current.model_fields.items()]
+    typed = str(loc[-1])
+    same_letters = [n for n in names if _letters(n) == _letters(typed)]
+    if same_letters:
+        return same_letters[0]
+    matches = difflib.get_close_matches(typed, names, n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+def _letters(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def _field_model(model: Any, alias: str) -> type[BaseModel] | None:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    for name, info in model.model_fields.items():
+        if (info.alias or name) == alias:
+            return _inner_model(info.annotation)
+    return None
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found:
+            return found
+    return None
+
+
+def dotted(path: PathKey) -> str:
+    """`('vaults', 0, 'keys', 1, 'size')` -> `vaults[0].keys[1].size`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(document)"
