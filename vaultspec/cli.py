@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from vaultspec.smoke.cli import smoke as smoke_command
 from vaultspec.spec import SpecError, load_specs
 from vaultspec.spec.schema import spec_schema_text
-
 from vaultspec.twin.cli import twin_app
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 
 app.add_typer(twin_app, name="twin")
+app.command(name="smoke")(smoke_command)
 
 EXIT_SPEC_ERROR = 2
 
