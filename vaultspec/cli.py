@@ -24,9 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-app.add_typer(twin_app, name="twin")
-app.command(name="smoke")(smoke_command)
-
 EXIT_SPEC_ERROR = 2
 
 
@@ -63,6 +60,10 @@ def validate(
 def schema() -> None:
     """Print the JSON Schema (2020-12) of a spec file."""
     typer.echo(spec_schema_text(), nl=False)
+
+
+app.add_typer(twin_app, name="twin")
+app.command(name="smoke")(smoke_command)
 
 
 def main() -> None:

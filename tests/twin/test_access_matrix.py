@@ -299,9 +299,7 @@ RUNNERS: dict[str, Callable[[Any, Any, Fixture], Any]] = {
     "set_secret": lambda k, s, fx: s.set_secret(fresh_name(), "v"),
     "get_secret": lambda k, s, fx: s.get_secret(fx.secret_name),
     "list_properties_of_secrets": lambda k, s, fx: list(s.list_properties_of_secrets()),
-    "list_properties_of_secret_versions": lambda k, s, fx: list(
-        s.list_properties_of_secret_versions(fx.secret_name)
-    ),
+    "list_properties_of_secret_versions": lambda k, s, fx: list(s.list_properties_of_secret_versions(fx.secret_name)),
     "update_secret_properties": lambda k, s, fx: s.update_secret_properties(fx.secret_name, tags={"t": "1"}),
     "delete_secret": lambda k, s, fx: s.begin_delete_secret(_fresh_secret(fx)),
     "get_deleted_secret": lambda k, s, fx: s.get_deleted_secret(fx.gone_secret),
@@ -357,9 +355,7 @@ def _prepare(twin: TwinInfo, vault: str, admin: str | None) -> Fixture:
     )
 
 
-def _create_vault(
-    twin: TwinInfo, rbac: bool, policies: list[AccessPolicyEntry] | None = None, **extra: Any
-) -> Any:
+def _create_vault(twin: TwinInfo, rbac: bool, policies: list[AccessPolicyEntry] | None = None, **extra: Any) -> Any:
     params = VaultCreateOrUpdateParameters(
         location="westeurope",
         properties=VaultProperties(
@@ -413,9 +409,7 @@ def test_rbac_role_at_vault_scope(rbac: tuple[Fixture, dict[str, str], str], rol
     fx, principals, _ = rbac
     principal = principals[role]
     expected = "allowed" if op in ROLE_GRANTS[role][1] else "ForbiddenByRbac"
-    got = outcome(
-        key_client(fx.twin, fx.vault, principal), secret_client(fx.twin, fx.vault, principal), fx, op
-    )
+    got = outcome(key_client(fx.twin, fx.vault, principal), secret_client(fx.twin, fx.vault, principal), fx, op)
     assert got == expected, f"{role} / {op}"
 
 
@@ -445,9 +439,7 @@ def test_secret_scope_assignment_covers_only_that_secret(rbac: tuple[Fixture, di
     fx, _, vault_id = rbac
     other = _fresh_secret(fx)
     principal = str(uuid.uuid4())
-    _assign(
-        fx.twin, f"{vault_id}/secrets/{fx.secret_name}", ROLE_GRANTS["Key Vault Secrets User"][0], principal
-    )
+    _assign(fx.twin, f"{vault_id}/secrets/{fx.secret_name}", ROLE_GRANTS["Key Vault Secrets User"][0], principal)
     secrets = secret_client(fx.twin, fx.vault, principal)
     assert secrets.get_secret(fx.secret_name).value == "v"
     with pytest.raises(HttpResponseError) as err:
@@ -461,9 +453,7 @@ def test_secret_scope_assignment_covers_only_that_secret(rbac: tuple[Fixture, di
 def test_broader_scopes_are_inherited(rbac: tuple[Fixture, dict[str, str], str], level: str) -> None:
     fx, _, vault_id = rbac
     scope = (
-        vault_id.split("/providers/")[0]
-        if level == "resource group"
-        else f"/subscriptions/{fx.twin.subscription_id}"
+        vault_id.split("/providers/")[0] if level == "resource group" else f"/subscriptions/{fx.twin.subscription_id}"
     )
     principal = str(uuid.uuid4())
     _assign(fx.twin, scope, ROLE_GRANTS["Key Vault Secrets User"][0], principal)
@@ -507,9 +497,7 @@ def policies(twin: TwinInfo) -> tuple[Fixture, dict[str, tuple[str, str]]]:
         rest = {k: [p for p in v if not (k == kind and p == permission)] for k, v in ALL_PERMISSIONS.items()}
         if op == "get_random_bytes":
             continue  # the refused principal has no policy at all
-        entries.append(
-            AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=refused, permissions=_permissions(rest))
-        )
+        entries.append(AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=refused, permissions=_permissions(rest)))
     mgmt_client(twin).vaults.update_access_policy(
         RG,
         vault.name,
@@ -526,8 +514,7 @@ def test_access_policy_grants_exactly_its_permission(
     fx, pairs = policies
     granted, refused = pairs[op]
     assert (
-        outcome(key_client(fx.twin, fx.vault, granted), secret_client(fx.twin, fx.vault, granted), fx, op)
-        == "allowed"
+        outcome(key_client(fx.twin, fx.vault, granted), secret_client(fx.twin, fx.vault, granted), fx, op) == "allowed"
     )
     assert (
         outcome(key_client(fx.twin, fx.vault, refused), secret_client(fx.twin, fx.vault, refused), fx, op)

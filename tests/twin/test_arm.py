@@ -45,9 +45,7 @@ def vault_params(twin: TwinInfo, **props: Any) -> VaultCreateOrUpdateParameters:
 
 
 def create(mgmt: Any, twin: TwinInfo, name: str | None = None, **props: Any) -> Vault:
-    return mgmt.vaults.begin_create_or_update(
-        RG, name or fresh_name("v"), vault_params(twin, **props)
-    ).result()
+    return mgmt.vaults.begin_create_or_update(RG, name or fresh_name("v"), vault_params(twin, **props)).result()
 
 
 def test_create_get_update_list_vault(twin: TwinInfo, mgmt: Any) -> None:
@@ -55,9 +53,7 @@ def test_create_get_update_list_vault(twin: TwinInfo, mgmt: Any) -> None:
     vault = create(mgmt, twin, name, soft_delete_retention_in_days=30)
     assert vault.properties.vault_uri == f"https://{name}.vault.localhost:{twin.port}/"
     assert vault.properties.provisioning_state == "Succeeded"
-    assert (
-        vault.properties.enable_soft_delete is True and vault.properties.soft_delete_retention_in_days == 30
-    )
+    assert vault.properties.enable_soft_delete is True and vault.properties.soft_delete_retention_in_days == 30
     assert vault.properties.enable_rbac_authorization is True  # the 2026 api-version default
     assert vault.id == f"/subscriptions/{twin.subscription_id}/resourceGroups/{RG}/providers/{VAULTS}/{name}"
     assert mgmt.vaults.get(RG, name).tags == {"owner": "platform"}
@@ -114,9 +110,7 @@ def test_rbac_default_is_false_for_older_api_versions(twin: TwinInfo) -> None:
         ("ok-name", {"createMode": "recover"}, "DeletedVaultNotFound"),
     ],
 )
-def test_vault_validation_errors_are_arm_bodies(
-    twin: TwinInfo, name: str, props: dict[str, Any], code: str
-) -> None:
+def test_vault_validation_errors_are_arm_bodies(twin: TwinInfo, name: str, props: dict[str, Any], code: str) -> None:
     body = {"tenantId": twin.tenant_id, "sku": {"family": "A", "name": "standard"}, **props}
     response = arm_request(
         twin,
@@ -226,9 +220,7 @@ def test_arm_secrets_never_return_values(twin: TwinInfo, mgmt: Any) -> None:
         RG,
         name,
         "s",
-        SecretCreateOrUpdateParameters(
-            properties=SecretProperties(value="arm-canary-41", content_type="text/plain")
-        ),
+        SecretCreateOrUpdateParameters(properties=SecretProperties(value="arm-canary-41", content_type="text/plain")),
     )
     assert created.properties.value is None and created.properties.content_type == "text/plain"
     patched = mgmt.secrets.update(
@@ -274,18 +266,14 @@ def test_locks_are_enforced_like_azure(twin: TwinInfo, mgmt: Any) -> None:
             mgmt.vaults.update(RG, name, VaultPatchParameters(tags={"blocked": "yes"}))
         assert err.value.error.code == "ScopeLocked"
     finally:
-        arm_request(
-            twin, "DELETE", f"{rg_id}/providers/Microsoft.Authorization/locks/ro-{name}", api="2020-05-01"
-        )
+        arm_request(twin, "DELETE", f"{rg_id}/providers/Microsoft.Authorization/locks/ro-{name}", api="2020-05-01")
     assert (
         arm_request(
             twin, "GET", f"{vault_id}/providers/Microsoft.Authorization/locks/nodelete", api="2020-05-01"
         ).status_code
         == 200
     )
-    arm_request(
-        twin, "DELETE", f"{vault_id}/providers/Microsoft.Authorization/locks/nodelete", api="2020-05-01"
-    )
+    arm_request(twin, "DELETE", f"{vault_id}/providers/Microsoft.Authorization/locks/nodelete", api="2020-05-01")
     mgmt.vaults.delete(RG, name)
 
 

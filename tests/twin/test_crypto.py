@@ -24,9 +24,7 @@ CURVES = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1, "
 
 
 def rsa_public(key: Any) -> rsa.RSAPublicKey:
-    return rsa.RSAPublicNumbers(
-        int.from_bytes(key.key.e, "big"), int.from_bytes(key.key.n, "big")
-    ).public_key()
+    return rsa.RSAPublicNumbers(int.from_bytes(key.key.e, "big"), int.from_bytes(key.key.n, "big")).public_key()
 
 
 def ec_public(key: Any) -> ec.EllipticCurvePublicKey:
@@ -41,9 +39,7 @@ def rsa_key(keys: Any) -> Any:
 
 def remote(keys: Any, key: Any, op: str, body: dict[str, Any]) -> dict[str, Any]:
     """Call a crypto operation on the server through the official client's send_request."""
-    response = keys.send_request(
-        HttpRequest("POST", f"/keys/{key.name}/{key.properties.version}/{op}", json=body)
-    )
+    response = keys.send_request(HttpRequest("POST", f"/keys/{key.name}/{key.properties.version}/{op}", json=body))
     response.raise_for_status()
     return response.json()
 
@@ -61,17 +57,13 @@ def test_rsa_signatures_verify_with_the_returned_public_key(twin: TwinInfo, rsa_
     )
     rsa_public(rsa_key).verify(signature, digest, pad, utils.Prehashed(hash_cls()))
     assert client.verify(SignatureAlgorithm(alg), digest, signature).is_valid
-    assert not client.verify(
-        SignatureAlgorithm(alg), hashlib.new(hash_cls.name, b"other").digest(), signature
-    ).is_valid
+    assert not client.verify(SignatureAlgorithm(alg), hashlib.new(hash_cls.name, b"other").digest(), signature).is_valid
 
 
 @pytest.mark.parametrize(
     ("alg", "curve"), [("ES256", "P-256"), ("ES384", "P-384"), ("ES512", "P-521"), ("ES256K", "P-256K")]
 )
-def test_ec_signatures_are_raw_r_s_and_verify_independently(
-    twin: TwinInfo, keys: Any, alg: str, curve: str
-) -> None:
+def test_ec_signatures_are_raw_r_s_and_verify_independently(twin: TwinInfo, keys: Any, alg: str, curve: str) -> None:
     key = keys.create_ec_key(fresh_name("ec"), curve=curve)
     hash_cls = HASHES[alg[2:5]]
     digest = hashlib.new(hash_cls.name, b"payload").digest()
@@ -133,10 +125,7 @@ def test_wrap_and_unwrap(twin: TwinInfo, keys: Any, rsa_key: Any, alg: str) -> N
     wrapped = client.wrap_key(KeyWrapAlgorithm(alg), cek)
     assert client.unwrap_key(KeyWrapAlgorithm(alg), wrapped.encrypted_key).key == cek
     server_wrapped = unb64url(remote(keys, rsa_key, "wrapkey", {"alg": alg, "value": b64url(cek)})["value"])
-    assert (
-        unb64url(remote(keys, rsa_key, "unwrapkey", {"alg": alg, "value": b64url(server_wrapped)})["value"])
-        == cek
-    )
+    assert unb64url(remote(keys, rsa_key, "unwrapkey", {"alg": alg, "value": b64url(server_wrapped)})["value"]) == cek
 
 
 def test_garbage_ciphertext_is_bad_parameter_not_a_crash(keys: Any, rsa_key: Any) -> None:
@@ -150,9 +139,7 @@ def test_operation_missing_from_key_ops_is_forbidden(twin: TwinInfo, keys: Any) 
     with pytest.raises(HttpResponseError) as err:
         crypto_client(twin, key).sign(SignatureAlgorithm.rs256, b"\0" * 32)
     assert err.value.status_code == 403
-    assert (
-        err.value.error.code == "Forbidden" and err.value.error.innererror["code"] == "KeyOperationForbidden"
-    )
+    assert err.value.error.code == "Forbidden" and err.value.error.innererror["code"] == "KeyOperationForbidden"
 
 
 def test_disabled_key_refuses_every_operation(twin: TwinInfo, keys: Any) -> None:
@@ -176,8 +163,7 @@ def test_expired_key_refuses_sign_but_still_verifies_and_decrypts(keys: Any) -> 
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
     ciphertext = rsa_public(key).encrypt(b"old data", oaep)
     assert (
-        unb64url(remote(keys, key, "decrypt", {"alg": "RSA-OAEP", "value": b64url(ciphertext)})["value"])
-        == b"old data"
+        unb64url(remote(keys, key, "decrypt", {"alg": "RSA-OAEP", "value": b64url(ciphertext)})["value"]) == b"old data"
     )
 
 

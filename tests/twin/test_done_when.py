@@ -26,9 +26,7 @@ BIN = Path(sys.executable).parent
 
 
 def _vaultspec(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "vaultspec"), *args], capture_output=True, text=True, timeout=120, check=check
-    )
+    return subprocess.run([str(BIN / "vaultspec"), *args], capture_output=True, text=True, timeout=120, check=check)
 
 
 @pytest.fixture
@@ -42,9 +40,7 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
     )
     deadline = time.time() + 30
     while server.find_running(data) is None:
-        assert process.poll() is None, (
-            process.stderr.read().decode() if process.stderr else "twin serve exited"
-        )
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else "twin serve exited"
         assert time.time() < deadline, "twin serve did not come up in 30 s"
         time.sleep(0.05)
     yield data
@@ -62,11 +58,7 @@ def test_unmodified_sdk_program_runs_the_samples_against_the_twin(served: Path) 
     assert _vaultspec("twin", "hosts", VAULT, "--write").stdout.strip().endswith("2 already present")
     info = server.find_running(served)
     assert info is not None
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("IDENTITY_", "AZURE_", "REQUESTS_CA", "SSL_CERT"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "AZURE_", "REQUESTS_CA", "SSL_CERT"))}
     env["VAULT_URL"] = info.vault_url(VAULT)
     env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
     script = f'eval "$(vaultspec twin env --data {served})" && exec {sys.executable} {SAMPLE}'

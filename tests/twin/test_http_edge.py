@@ -20,9 +20,7 @@ def vault_get(
 ) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     headers.update(extra or {})
-    return requests.get(
-        f"{info.vault_url(TWIN_VAULT)}{path}", headers=headers, verify=info.ca_bundle, timeout=10
-    )
+    return requests.get(f"{info.vault_url(TWIN_VAULT)}{path}", headers=headers, verify=info.ca_bundle, timeout=10)
 
 
 def test_missing_token_gets_the_key_vault_challenge(twin: TwinInfo) -> None:

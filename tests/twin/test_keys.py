@@ -31,9 +31,7 @@ def test_create_rsa_key_returns_public_jwk_with_default_ops(keys: Any, name: str
     assert key.properties.recoverable_days == 7
 
 
-@pytest.mark.parametrize(
-    "curve", [KeyCurveName.p_256, KeyCurveName.p_384, KeyCurveName.p_521, KeyCurveName.p_256_k]
-)
+@pytest.mark.parametrize("curve", [KeyCurveName.p_256, KeyCurveName.p_384, KeyCurveName.p_521, KeyCurveName.p_256_k])
 def test_create_ec_key_on_every_curve(keys: Any, curve: str) -> None:
     key = keys.create_ec_key(fresh_name(), curve=curve)
     assert key.key_type == KeyType.ec and key.key.crv == curve

@@ -53,9 +53,7 @@ def test_acknowledged_writes_survive_sigkill(own_twin: server.TwinInfo) -> None:
     while server.find_running(own_twin.data_dir) is not None and time.time() < deadline:
         time.sleep(0.05)
     again = start_twin(own_twin.data_dir)
-    assert [secret_client(again, "pvault").get_secret(n).value for n in names] == [
-        f"value-{n}" for n in names
-    ]
+    assert [secret_client(again, "pvault").get_secret(n).value for n in names] == [f"value-{n}" for n in names]
 
 
 def test_secret_values_and_private_keys_are_never_stored_in_plaintext(own_twin: server.TwinInfo) -> None:
@@ -100,8 +98,6 @@ def test_audit_log_records_calls_without_secrets_or_tokens(own_twin: server.Twin
     assert CANARY not in text and token not in text and own_twin.identity_header() not in text
     events = [json.loads(line) for line in text.splitlines()]
     gets = [e for e in events if e["operationName"] == "SecretGet" and e["object"] == "audited"]
-    assert (
-        gets and gets[-1]["resultType"] == "Success" and gets[-1]["principal"] == own_twin.default_object_id
-    )
+    assert gets and gets[-1]["resultType"] == "Success" and gets[-1]["principal"] == own_twin.default_object_id
     assert gets[-1]["vault"] == "pvault" and gets[-1]["callerIpAddress"] == "127.0.0.1"
     assert any(e["httpStatusCode"] == 401 for e in events)

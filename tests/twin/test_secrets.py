@@ -44,12 +44,8 @@ def test_list_never_carries_values_and_pages(secrets: Any) -> None:
 
 def test_update_properties_disables_then_get_is_forbidden(secrets: Any, name: str) -> None:
     secrets.set_secret(name, "v")
-    updated = secrets.update_secret_properties(
-        name, enabled=False, content_type="application/json", tags={"a": "1"}
-    )
-    assert (
-        updated.enabled is False and updated.content_type == "application/json" and updated.tags == {"a": "1"}
-    )
+    updated = secrets.update_secret_properties(name, enabled=False, content_type="application/json", tags={"a": "1"})
+    assert updated.enabled is False and updated.content_type == "application/json" and updated.tags == {"a": "1"}
     with pytest.raises(HttpResponseError) as err:
         secrets.get_secret(name)
     assert err.value.status_code == 403 and err.value.error.innererror["code"] == "SecretDisabled"

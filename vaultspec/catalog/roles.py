@@ -20,6 +20,12 @@ class BuiltInRole:
     guid: str
     data_actions: tuple[str, ...]
     description: str
+    actions: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """The tenant-level role definition id (`/providers/Microsoft.Authorization/roleDefinitions/<guid>`)."""
+        return f"{ROLE_DEFINITION_PREFIX}{self.guid}"
 
     def allows(self, data_action: str) -> bool:
         """True when one of the role's data-action patterns covers `data_action` (case-insensitive)."""
@@ -46,12 +52,14 @@ BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
         "00482a5a-887f-4fb3-b363-3b7fe8e74483",
         (f"{_KV}/*",),
         "All data-plane operations on a vault and its objects.",
+        actions=("Microsoft.KeyVault/checkNameAvailability/read", "Microsoft.KeyVault/vaults/*/read"),
     ),
     BuiltInRole(
         "Key Vault Crypto Officer",
         "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
         (f"{_KV}/keys/*", f"{_KV}/keyrotationpolicies/*"),
         "Any action on keys, except managing permissions.",
+        actions=("Microsoft.KeyVault/vaults/*/read",),
     ),
     BuiltInRole(
         "Key Vault Crypto User",
@@ -86,6 +94,7 @@ BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
         "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
         (f"{_KV}/secrets/*",),
         "Any action on secrets, except managing permissions.",
+        actions=("Microsoft.KeyVault/vaults/*/read",),
     ),
     BuiltInRole(
         "Key Vault Secrets User",
@@ -98,12 +107,14 @@ BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
         "21090545-7ca7-4776-b22c-e363652d74d2",
         (f"{_KV}/*/read", f"{_KV}/secrets/readMetadata/action"),
         "Read metadata of vaults and their objects; never secret contents.",
+        actions=("Microsoft.KeyVault/vaults/*/read",),
     ),
     BuiltInRole(
         "Key Vault Certificates Officer",
         "a4417e6f-fecd-4de8-b567-7b0420556985",
         (f"{_KV}/certificatecas/*", f"{_KV}/certificates/*", f"{_KV}/certificatecontacts/write"),
         "Any action on certificates, except managing permissions.",
+        actions=("Microsoft.KeyVault/vaults/*/read",),
     ),
     BuiltInRole(
         "Key Vault Certificate User",
@@ -121,12 +132,33 @@ BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
         "8b54135c-b56d-4d72-a534-26097cfdc8d8",
         (),
         "Manage access to Key Vault by adding or removing role assignments (control plane only).",
+        actions=("Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"),
     ),
     BuiltInRole(
         "Key Vault Contributor",
         "f25e0fa2-a7c8-4377-a976-54943a77a395",
         (),
         "Manage key vaults (control plane only); grants no data access.",
+        actions=("Microsoft.KeyVault/*",),
+    ),
+)
+
+# Generic Azure roles: control plane only. They grant no data-plane access to an RBAC vault, which is
+# exactly why the twin knows them (and why a spec may not name them for a grant).
+GENERIC_ROLES: tuple[BuiltInRole, ...] = (
+    BuiltInRole(
+        "Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", (), "Grants full access to manage all resources.", ("*",)
+    ),
+    BuiltInRole(
+        "Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c", (), "Grants full access to manage all resources.", ("*",)
+    ),
+    BuiltInRole("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7", (), "View all resources.", ("*/read",)),
+    BuiltInRole(
+        "User Access Administrator",
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+        (),
+        "Lets you manage user access to Azure resources.",
+        ("Microsoft.Authorization/*",),
     ),
 )
 
@@ -135,7 +167,7 @@ _BY_GUID = {role.guid: role for role in BUILT_IN_ROLES}
 
 
 def find_role(name_or_guid: str) -> BuiltInRole | None:
-    """Look a built-in role up by display name (case-insensitive) or by GUID."""
+    """Look a built-in Key Vault role up by display name (case-insensitive) or by GUID."""
     key = name_or_guid.strip().lower()
     return _BY_NAME.get(key) or _BY_GUID.get(key)
 

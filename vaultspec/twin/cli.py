@@ -31,17 +31,13 @@ DATA = typer.Option(DEFAULT_DATA_DIR, "--data", help="Data dir of the twin.")
 
 @twin_app.command("serve")
 def serve_command(
-    port: int = typer.Option(
-        None, "--port", help="HTTPS port (default: the remembered one, else a free one)."
-    ),
+    port: int = typer.Option(None, "--port", help="HTTPS port (default: the remembered one, else a free one)."),
     data: Path = DATA,
     vault: list[str] = typer.Option([], "--vault", help="Create this vault if missing (repeatable)."),
 ) -> None:
     """Run the twin in the foreground."""
     if find_running(data) is not None:
-        typer.echo(
-            f"error: a twin already serves {data}; stop it with `vaultspec twin stop --data {data}`", err=True
-        )
+        typer.echo(f"error: a twin already serves {data}; stop it with `vaultspec twin stop --data {data}`", err=True)
         raise typer.Exit(2)
     for name in vault:
         try:

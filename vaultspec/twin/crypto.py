@@ -183,14 +183,10 @@ def _rsa_padding(scheme: _SignScheme) -> padding.AsymmetricPadding:
 
 def _check_digest(digest: bytes, hash_cls: type[hashes.HashAlgorithm], alg: str) -> None:
     if len(digest) != hash_cls.digest_size:
-        raise ValueError(
-            f"digest length {len(digest)} does not match algorithm {alg} ({hash_cls.digest_size})"
-        )
+        raise ValueError(f"digest length {len(digest)} does not match algorithm {alg} ({hash_cls.digest_size})")
 
 
-def _ec_hash(
-    alg: str, key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey
-) -> type[hashes.HashAlgorithm]:
+def _ec_hash(alg: str, key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> type[hashes.HashAlgorithm]:
     if alg not in EC_SIGN_ALGORITHMS:
         raise ValueError(f"algorithm '{alg}' is not valid for an EC key")
     if EC_SIGN_ALGORITHMS[alg] != curve_name(key):

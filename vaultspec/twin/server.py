@@ -139,9 +139,7 @@ def find_running(data_dir: Path | str = DEFAULT_DATA_DIR) -> TwinInfo | None:
         return None
 
 
-def _build(
-    data_dir: Path, port: int | None, vaults: tuple[str, ...]
-) -> tuple[object, socket.socket, TwinInfo]:
+def _build(data_dir: Path, port: int | None, vaults: tuple[str, ...]) -> tuple[object, socket.socket, TwinInfo]:
     """Backend, app and a listening socket; the runtime file is written once the socket listens."""
     from vaultspec.twin.domain.backend import TwinBackend
     from vaultspec.twin.http.app import create_app
@@ -175,9 +173,7 @@ def _build(
     return (app, backend, tls), sock, info
 
 
-def serve(
-    data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaults: tuple[str, ...] = ()
-) -> None:
+def serve(data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaults: tuple[str, ...] = ()) -> None:
     """Run the twin in the foreground until SIGINT/SIGTERM."""
     import uvicorn
 
@@ -264,9 +260,7 @@ def start_background(
     for name in vaults:
         command += ["--vault", name]
     with open(data_dir / LOG_FILE, "ab") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
-        )
+        process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         info = read_info(data_dir)

@@ -192,9 +192,7 @@ class Store:
 
     def _migrate(self) -> None:
         conn = self.conn()
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied REAL)"
-        )
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied REAL)")
         with self.transaction():
             done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
             for number, script in enumerate(MIGRATIONS, start=1):
@@ -224,9 +222,7 @@ class Store:
         return VaultRow(row[0], json.loads(row[1]), row[2], row[3], row[4]) if row else None
 
     def list_vaults(self) -> list[VaultRow]:
-        rows = self.conn().execute(
-            "SELECT name, body, created, deleted_at, purge_at FROM vaults ORDER BY name"
-        )
+        rows = self.conn().execute("SELECT name, body, created, deleted_at, purge_at FROM vaults ORDER BY name")
         return [VaultRow(r[0], json.loads(r[1]), r[2], r[3], r[4]) for r in rows]
 
     def put_vault(self, row: VaultRow) -> None:
@@ -298,9 +294,7 @@ class Store:
                 "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (vault, kind, name, version, seq, json.dumps(meta), sealed),
             )
-            conn.execute(
-                "INSERT OR IGNORE INTO objects (vault, kind, name) VALUES (?, ?, ?)", (vault, kind, name)
-            )
+            conn.execute("INSERT OR IGNORE INTO objects (vault, kind, name) VALUES (?, ?, ?)", (vault, kind, name))
         return VersionRow(vault, kind, name, version, seq, meta, sealed)
 
     def update_version_meta(self, row: VersionRow, meta: dict[str, Any]) -> VersionRow:
@@ -368,9 +362,7 @@ class Store:
 
     def list_records(self, record_type: str) -> list[tuple[str, dict[str, Any]]]:
         rows = (
-            self.conn()
-            .execute("SELECT scope, body FROM records WHERE type=? ORDER BY id", (record_type,))
-            .fetchall()
+            self.conn().execute("SELECT scope, body FROM records WHERE type=? ORDER BY id", (record_type,)).fetchall()
         )
         return [(r[0], json.loads(r[1])) for r in rows]
 

@@ -99,9 +99,7 @@ def key_client(info: TwinInfo, vault: str, principal_id: str | None = None, **kw
 def secret_client(info: TwinInfo, vault: str, principal_id: str | None = None, **kwargs: Any) -> Any:
     from azure.keyvault.secrets import SecretClient
 
-    return SecretClient(
-        info.vault_url(vault), credential(info, principal_id), **client_options(info), **kwargs
-    )
+    return SecretClient(info.vault_url(vault), credential(info, principal_id), **client_options(info), **kwargs)
 
 
 def crypto_client(info: TwinInfo, key: Any, principal_id: str | None = None, **kwargs: Any) -> Any:

@@ -63,9 +63,7 @@ class TokenAuthority:
     def __init__(self, data_dir: Path, tenant_id: str) -> None:
         self._key = _load_or_create_key(data_dir)
         self._public = self._key.public_key()
-        der = self._public.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        der = self._public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         self.key_id = b64url(hashlib.sha256(der).digest()[:16])
         self.tenant_id = tenant_id
         self.issuer = f"https://sts.windows.net/{tenant_id}/"

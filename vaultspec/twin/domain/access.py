@@ -28,10 +28,8 @@ refuses callers whose address (loopback, for local callers) no `ipRules` entry a
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from vaultspec.twin.domain.roles import ROLES_BY_GUID, role_guid_from_id
@@ -171,22 +169,9 @@ class Assignment:
         )
 
 
-@lru_cache(maxsize=256)
-def _action_pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$", re.IGNORECASE)
-
-
-def action_matches(pattern: str, action: str) -> bool:
-    return bool(_action_pattern(pattern).match(action))
-
-
 def role_grants(role_guid: str, action: str) -> bool:
     role = ROLES_BY_GUID.get(role_guid)
-    if role is None:
-        return False
-    if any(action_matches(p, action) for p in role.not_data_actions):
-        return False
-    return any(action_matches(p, action) for p in role.data_actions)
+    return role is not None and role.allows(action)
 
 
 def scope_covers(assignment_scope: str, resource_id: str) -> bool:
@@ -220,8 +205,7 @@ def caller_allowed_by_network(properties: dict[str, Any], caller_ip: str) -> Dec
     return Decision(
         False,
         "ForbiddenByFirewall",
-        "Client address is not authorized and caller is not a trusted service.\r\n"
-        f"Client address: {caller_ip}",
+        f"Client address is not authorized and caller is not a trusted service.\r\nClient address: {caller_ip}",
     )
 
 

@@ -69,6 +69,10 @@ class TwinBackend:
     def data_plane_audience(self) -> str:
         return f"https://vault.localhost:{self.port}"
 
+    @property
+    def data_plane_audiences(self) -> frozenset[str]:
+        return frozenset({self.data_plane_audience, self.data_plane_audience + "/"})
+
     # -- access ----------------------------------------------------------------------------------
     def _current_assignments(self) -> list[Assignment]:
         """Role assignments, re-read only when the records generation moved (cheap hot path)."""
@@ -93,9 +97,7 @@ class TwinBackend:
             operation=OPERATIONS[operation],
             object_name=object_name,
             caller_ip=caller_ip,
-            assignments=self._current_assignments()
-            if body["properties"].get("enableRbacAuthorization")
-            else (),
+            assignments=self._current_assignments() if body["properties"].get("enableRbacAuthorization") else (),
         )
 
     # -- bootstrap ---------------------------------------------------------------------------------

@@ -108,9 +108,7 @@ class KeyService:
             out["tags"] = row.meta["tags"]
         return out
 
-    def deleted_fields(
-        self, vault: VaultRef, name: str, deleted_at: float, purge_at: float | None
-    ) -> dict[str, Any]:
+    def deleted_fields(self, vault: VaultRef, name: str, deleted_at: float, purge_at: float | None) -> dict[str, Any]:
         return {
             "recoveryId": f"{vault.url}/deletedkeys/{name}",
             "deletedDate": int(deleted_at),
@@ -167,9 +165,7 @@ class KeyService:
             "tags": tags,
             "release_policy": release_policy,
         }
-        return self.store.add_version(
-            vault.name, "key", name, new_version(), meta, crypto.private_to_der(private)
-        )
+        return self.store.add_version(vault.name, "key", name, new_version(), meta, crypto.private_to_der(private))
 
     def create_key(self, vault: VaultRef, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST /keys/{name}/create."""
@@ -228,9 +224,7 @@ class KeyService:
     def list_key_versions(self, vault: VaultRef, name: str) -> list[dict[str, Any]]:
         return [self.item(vault, row) for row in self.objects.list_versions(vault, name)]
 
-    def update_key_properties(
-        self, vault: VaultRef, name: str, version: str, body: dict[str, Any]
-    ) -> dict[str, Any]:
+    def update_key_properties(self, vault: VaultRef, name: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
         """PATCH /keys/{name}/{version}: key_ops, attributes, tags, release_policy."""
         row = self.objects.version(vault, name, version)
         meta = dict(row.meta)
@@ -366,9 +360,7 @@ class KeyService:
         return {"id": f"{vault.url}/keys/{obj.name}/rotationpolicy", **policy}
 
     # -- cryptography ------------------------------------------------------------------------------
-    def _usable(
-        self, vault: VaultRef, name: str, version: str, op: str
-    ) -> tuple[VersionRow, crypto.PrivateKey]:
+    def _usable(self, vault: VaultRef, name: str, version: str, op: str) -> tuple[VersionRow, crypto.PrivateKey]:
         row = self.objects.version(vault, name, version)
         meta = row.meta
         if op not in meta["key_ops"]:
@@ -379,9 +371,7 @@ class KeyService:
         if op not in _WINDOW_EXEMPT:
             stamp = now()
             if attrs.get("nbf") is not None and stamp < attrs["nbf"]:
-                raise forbidden(
-                    f"Operation {op} is not allowed on a key that is not yet valid.", "KeyNotYetValid"
-                )
+                raise forbidden(f"Operation {op} is not allowed on a key that is not yet valid.", "KeyNotYetValid")
             if attrs.get("exp") is not None and stamp >= attrs["exp"]:
                 raise forbidden(f"Operation {op} is not allowed on an expired key.", "KeyExpired")
         return row, self._keys.get(self.store, row)

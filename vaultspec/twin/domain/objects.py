@@ -93,9 +93,7 @@ def attributes_in(raw: dict[str, Any] | None, current: dict[str, Any] | None = N
 def tags_in(raw: Any) -> dict[str, str] | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
-    ):
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
         raise bad_parameter("tags must be an object of string values")
     if len(raw) > 15:
         raise bad_parameter("at most 15 tags are allowed")
@@ -196,9 +194,7 @@ class ObjectKind:
     def delete(self, vault: VaultRef, name: str) -> tuple[ObjectRow, VersionRow]:
         obj = self.active(vault, name)
         stamp = now()
-        row = ObjectRow(
-            obj.vault, obj.kind, obj.name, stamp, stamp + vault.retention_days * 86400, obj.policy
-        )
+        row = ObjectRow(obj.vault, obj.kind, obj.name, stamp, stamp + vault.retention_days * 86400, obj.policy)
         self.store.put_object(row)
         latest = self.store.get_version(vault.name, self.kind, name)
         assert latest is not None
@@ -249,13 +245,9 @@ class ObjectKind:
             raw = base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4))
             if not raw.startswith(BACKUP_MAGIC):
                 raise ValueError("magic")
-            document = json.loads(
-                self._backup.open(raw[len(BACKUP_MAGIC) :], f"vaultspec-twin-backup/{self.kind}")
-            )
+            document = json.loads(self._backup.open(raw[len(BACKUP_MAGIC) :], f"vaultspec-twin-backup/{self.kind}"))
         except Exception as exc:  # any tampering or foreign blob is the caller's mistake
-            raise bad_parameter(
-                f"Backup blob could not be restored: it is not a valid {self.kind} backup."
-            ) from exc
+            raise bad_parameter(f"Backup blob could not be restored: it is not a valid {self.kind} backup.") from exc
         name = document["name"]
         if self._object(vault, name) is not None:
             raise KeyVaultError(

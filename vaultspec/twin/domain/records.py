@@ -51,9 +51,7 @@ class RecordService:
     def assignments(self) -> list[Assignment]:
         return [Assignment.from_arm(body) for _, body in self.store.list_records(ROLE_ASSIGNMENT)]
 
-    def create_role_assignment(
-        self, scope: str, name: str, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], bool]:
+    def create_role_assignment(self, scope: str, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         scope = normalise_scope(scope)
         if not is_guid(name):
             raise arm_bad_request(
@@ -98,9 +96,7 @@ class RecordService:
         for _, other in self.store.list_records(ROLE_ASSIGNMENT):
             a = Assignment.from_arm(other)
             if (a.principal_id, a.role_guid, a.scope) == wanted:
-                raise ArmError(
-                    409, "RoleAssignmentExists", "The role assignment already exists.", other["id"]
-                )
+                raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists.", other["id"])
         stamp = _now()
         record = {
             "id": record_id,
@@ -132,9 +128,7 @@ class RecordService:
         scope = normalise_scope(scope)
         out = []
         for stored_scope, body in self.store.list_records(ROLE_ASSIGNMENT):
-            applies = scope_covers(stored_scope, scope) or (
-                not at_scope and scope_covers(scope, stored_scope)
-            )
+            applies = scope_covers(stored_scope, scope) or (not at_scope and scope_covers(scope, stored_scope))
             if not applies:
                 continue
             if principal_filter and body["properties"]["principalId"].lower() != principal_filter.lower():
@@ -172,9 +166,7 @@ class RecordService:
             {"level": level, "notes": props.get("notes"), "owners": props.get("owners") or []},
         )
 
-    def put_diagnostic_setting(
-        self, scope: str, name: str, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], bool]:
+    def put_diagnostic_setting(self, scope: str, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         props = (body or {}).get("properties")
         if not isinstance(props, dict):
             raise arm_bad_request("properties is required", "properties")
@@ -195,9 +187,7 @@ class RecordService:
                 raise arm_bad_request(f"properties.{field} must be a list", f"properties.{field}")
         return self._put(scope, DIAGNOSTIC_SETTING, name, props)
 
-    def _put(
-        self, scope: str, record_type: str, name: str, props: dict[str, Any]
-    ) -> tuple[dict[str, Any], bool]:
+    def _put(self, scope: str, record_type: str, name: str, props: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         if not name or "/" in name:
             raise arm_bad_request(f"'{name}' is not a valid name", "name")
         record_id = self.record_id(scope, record_type, name)

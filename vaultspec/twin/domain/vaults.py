@@ -121,13 +121,9 @@ def validate_access_policies(policies: Any, field: str = "properties.accessPolic
         clean: dict[str, list[str]] = {}
         for kind, values in permissions.items():
             if kind not in _PERMISSIONS:
-                raise arm_bad_request(
-                    f"{where}.permissions.{kind} is not a permission kind", f"{where}.permissions"
-                )
+                raise arm_bad_request(f"{where}.permissions.{kind} is not a permission kind", f"{where}.permissions")
             if not isinstance(values, list):
-                raise arm_bad_request(
-                    f"{where}.permissions.{kind} must be a list", f"{where}.permissions.{kind}"
-                )
+                raise arm_bad_request(f"{where}.permissions.{kind} must be a list", f"{where}.permissions.{kind}")
             for value in values:
                 if str(value).lower() not in _PERMISSIONS[kind]:
                     raise arm_bad_request(
@@ -167,11 +163,7 @@ def _validate_network_acls(acls: Any) -> dict[str, Any] | None:
         rules.append({"value": str(value)})
     vnets = []
     for index, rule in enumerate(acls.get("virtualNetworkRules") or []):
-        if (
-            not isinstance(rule, dict)
-            or not isinstance(rule.get("id"), str)
-            or "/subnets/" not in rule["id"].lower()
-        ):
+        if not isinstance(rule, dict) or not isinstance(rule.get("id"), str) or "/subnets/" not in rule["id"].lower():
             raise arm_bad_request(
                 f"{field}.virtualNetworkRules[{index}].id must be a subnet resource id",
                 f"{field}.virtualNetworkRules[{index}].id",
@@ -263,13 +255,7 @@ class VaultService:
             for fixed in ("softDeleteRetentionInDays", "enablePurgeProtection", "enableRbacAuthorization"):
                 if fixed in current:
                     out[fixed] = current[fixed]
-        out.update(
-            {
-                k: v
-                for k, v in props.items()
-                if k not in ("vaultUri", "provisioningState", "hsmPoolResourceId")
-            }
-        )
+        out.update({k: v for k, v in props.items() if k not in ("vaultUri", "provisioningState", "hsmPoolResourceId")})
         if not is_guid(out.get("tenantId")):
             raise arm_bad_request("properties.tenantId must be a GUID", "properties.tenantId")
         sku = out.get("sku")
@@ -278,9 +264,7 @@ class VaultService:
             or str(sku.get("name", "")).lower() not in ("standard", "premium")
             or str(sku.get("family", "A")).upper() != "A"
         ):
-            raise arm_bad_request(
-                "properties.sku must be {family: A, name: standard|premium}", "properties.sku"
-            )
+            raise arm_bad_request("properties.sku must be {family: A, name: standard|premium}", "properties.sku")
         out["sku"] = {"family": "A", "name": str(sku["name"]).lower()}
         if out.get("enableSoftDelete") is False:
             raise arm_bad_request(
@@ -341,9 +325,7 @@ class VaultService:
             raise arm_bad_request("tags must be an object with at most 50 entries", "tags")
         for key, value in tags.items():
             if not isinstance(value, str) or len(key) > 512 or len(value) > 256:
-                raise arm_bad_request(
-                    f"tag '{key[:64]}' must have a string value of at most 256 characters", "tags"
-                )
+                raise arm_bad_request(f"tag '{key[:64]}' must have a string value of at most 256 characters", "tags")
         return tags
 
     # -- verbs ----------------------------------------------------------------------------------
@@ -382,9 +364,7 @@ class VaultService:
             self.store.put_vault(recovered)
             return recovered, True
         if create_mode == "recover" and existing is None:
-            raise ArmError(
-                404, "DeletedVaultNotFound", f"No soft-deleted vault named '{name}' to recover.", name
-            )
+            raise ArmError(404, "DeletedVaultNotFound", f"No soft-deleted vault named '{name}' to recover.", name)
         if existing is not None and (
             existing.body["resourceGroup"].lower() != resource_group.lower()
             or existing.body["subscription"].lower() != subscription.lower()
@@ -407,11 +387,7 @@ class VaultService:
 
     def get(self, resource_group: str, name: str) -> VaultRow:
         row = self.store.get_vault(name)
-        if (
-            row is None
-            or row.deleted_at is not None
-            or row.body["resourceGroup"].lower() != resource_group.lower()
-        ):
+        if row is None or row.deleted_at is not None or row.body["resourceGroup"].lower() != resource_group.lower():
             raise ArmError(
                 404,
                 "ResourceNotFound",
@@ -430,9 +406,7 @@ class VaultService:
         if not isinstance(props, dict):
             raise arm_bad_request("properties must be an object", "properties")
         stored = dict(row.body)
-        stored["properties"] = self._validate_properties(
-            props, row.body["properties"], api_version, merge=True
-        )
+        stored["properties"] = self._validate_properties(props, row.body["properties"], api_version, merge=True)
         if "tags" in body:
             stored["tags"] = self._tags(body["tags"])
         updated = VaultRow(row.name, stored, row.created, None, None)
@@ -468,10 +442,7 @@ class VaultService:
         policies = [dict(p) for p in row.body["properties"].get("accessPolicies") or []]
 
         def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-            return (
-                a["tenantId"].lower() == b["tenantId"].lower()
-                and a["objectId"].lower() == b["objectId"].lower()
-            )
+            return a["tenantId"].lower() == b["tenantId"].lower() and a["objectId"].lower() == b["objectId"].lower()
 
         for policy in incoming:
             match = next((p for p in policies if same(p, policy)), None)
@@ -510,14 +481,8 @@ class VaultService:
     def get_deleted(self, name: str, location: str) -> VaultRow:
         self._expire()
         row = self.store.get_vault(name)
-        if (
-            row is None
-            or row.deleted_at is None
-            or row.body["location"].lower() != location.replace(" ", "").lower()
-        ):
-            raise ArmError(
-                404, "ResourceNotFound", f"The deleted vault '{name}' was not found in '{location}'.", name
-            )
+        if row is None or row.deleted_at is None or row.body["location"].lower() != location.replace(" ", "").lower():
+            raise ArmError(404, "ResourceNotFound", f"The deleted vault '{name}' was not found in '{location}'.", name)
         return row
 
     def purge_deleted(self, name: str, location: str) -> None:
@@ -526,8 +491,7 @@ class VaultService:
             raise ArmError(
                 409,
                 "ConflictError",
-                f"Vault '{name}' has purge protection enabled and cannot be purged before its "
-                "scheduled purge date.",
+                f"Vault '{name}' has purge protection enabled and cannot be purged before its scheduled purge date.",
                 name,
             )
         self.store.purge_vault(row.name)

@@ -7,7 +7,8 @@
 Around the routers, one plain ASGI layer (cheaper than Starlette's BaseHTTPMiddleware) enforces
 body (413) and header (431) size limits, collapses `//` (the SDK's empty version in
 `/keys/{name}//sign`), normalises ARM segment casing (ARM paths are case-insensitive), stamps
-`x-ms-request-id` and appends one audit line per call. Errors become Key Vault or ARM error bodies;
+`x-ms-request-id`, appends one audit line per call, and hands the two hottest calls (secret GET,
+sign) to `hot_paths` before FastAPI sees them. Errors become Key Vault or ARM error bodies;
 request validation failures are 400, never 422, and a data-plane request without a valid token is
 401 with the challenge even when its body is malformed.
 """
@@ -30,6 +31,7 @@ from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.errors import ArmError, KeyVaultError
 from vaultspec.twin.http import arm_records, arm_vaults, identity, keys, secrets
 from vaultspec.twin.http.auth import Unauthorized, challenge_header, data_plane_principal, vault_name_of
+from vaultspec.twin.http.hot_paths import serve_hot_path
 from vaultspec.twin.http.responses import arm_error_response, json_response, kv_error_response
 
 log = logging.getLogger("vaultspec.twin")
@@ -91,8 +93,7 @@ class TwinEdge:
             await _plain(
                 send,
                 431,
-                b'{"error":{"code":"RequestHeaderFieldsTooLarge",'
-                b'"message":"Request headers are too large."}}',
+                b'{"error":{"code":"RequestHeaderFieldsTooLarge","message":"Request headers are too large."}}',
             )
             return
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
@@ -133,7 +134,8 @@ class TwinEdge:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
+            if not (is_vault and await serve_hot_path(scope, limited_receive, send_with_id, self.backend)):
+                await self.app(scope, limited_receive, send_with_id)
         except _TooLarge:
             status_holder[0] = 413
             await _plain(
@@ -181,9 +183,7 @@ def _is_data_plane(request: Request) -> bool:
 def _kv_error(request: Request, error: KeyVaultError) -> Response:
     request.state.error_code = error.inner or error.code
     headers = (
-        {"WWW-Authenticate": challenge_header(request.app.state.backend)}
-        if isinstance(error, Unauthorized)
-        else None
+        {"WWW-Authenticate": challenge_header(request.app.state.backend)} if isinstance(error, Unauthorized) else None
     )
     return kv_error_response(error, headers)
 
@@ -212,9 +212,7 @@ def create_app(backend: TwinBackend, identity_header: str) -> ASGIApp:
     def openapi() -> dict[str, Any]:
         """FastAPI's document without its 422 responses: the twin answers 400 instead."""
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
                     operation.get("responses", {}).pop("422", None)
@@ -264,15 +262,11 @@ def create_app(backend: TwinBackend, identity_header: str) -> ASGIApp:
                 ),
             )
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "BadRequest")
-        return arm_error_response(
-            ArmError(exc.status_code, code, f"No route for {request.method} {request.url.path}")
-        )
+        return arm_error_response(ArmError(exc.status_code, code, f"No route for {request.method} {request.url.path}"))
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.error("internal error in %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return json_response(
-            {"error": {"code": "InternalError", "message": "The twin hit an internal error."}}, 500
-        )
+        return json_response({"error": {"code": "InternalError", "message": "The twin hit an internal error."}}, 500)
 
     return TwinEdge(app, backend)

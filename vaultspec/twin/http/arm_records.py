@@ -14,7 +14,7 @@ import re
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from vaultspec.twin.domain.records import DIAGNOSTIC_SETTING, LOCK, ROLE_ASSIGNMENT
-from vaultspec.twin.domain.roles import BUILT_IN_ROLES, ROLES_BY_GUID
+from vaultspec.twin.domain.roles import BUILT_IN_ROLES, ROLES_BY_GUID, arm_body
 from vaultspec.twin.errors import ArmError
 from vaultspec.twin.http.auth import arm_principal, backend_of
 from vaultspec.twin.http.models import ArmResource
@@ -42,13 +42,9 @@ def _not_found(kind: str, name: str) -> ArmError:
     ASSIGNMENTS + "/{roleAssignmentName}",
     responses={201: {"description": "RoleAssignment"}, 200: {"description": "RoleAssignment"}},
 )
-async def create_role_assignment(
-    scope: str, roleAssignmentName: str, body: ArmResource, request: Request
-) -> Response:
+async def create_role_assignment(scope: str, roleAssignmentName: str, body: ArmResource, request: Request) -> Response:
     """ARM: Role Assignments - Create (PUT {scope}/providers/.../roleAssignments/{name})."""
-    record, created = backend_of(request).records.create_role_assignment(
-        _scope(scope), roleAssignmentName, body.dump()
-    )
+    record, created = backend_of(request).records.create_role_assignment(_scope(scope), roleAssignmentName, body.dump())
     return json_response(record, 201 if created else 200)
 
 
@@ -56,9 +52,7 @@ async def create_role_assignment(
 async def get_role_assignment(scope: str, roleAssignmentName: str, request: Request) -> Response:
     """ARM: Role Assignments - Get."""
     backend = backend_of(request)
-    record = backend.records.get(
-        backend.records.record_id(_scope(scope), ROLE_ASSIGNMENT, roleAssignmentName)
-    )
+    record = backend.records.get(backend.records.record_id(_scope(scope), ROLE_ASSIGNMENT, roleAssignmentName))
     if record is None:
         raise _not_found("RoleAssignment", roleAssignmentName)
     return json_response(record)
@@ -95,17 +89,15 @@ async def list_role_assignments(
 def _definition(guid: str, scope: str = "") -> Response:
     role = ROLES_BY_GUID.get(guid.lower())
     if role is None:
-        raise ArmError(
-            404, "RoleDefinitionDoesNotExist", f"The role definition '{guid}' does not exist.", guid
-        )
-    return json_response(role.arm_body(scope))
+        raise ArmError(404, "RoleDefinitionDoesNotExist", f"The role definition '{guid}' does not exist.", guid)
+    return json_response(arm_body(role, scope))
 
 
 def _definitions(request: Request, scope: str = "") -> Response:
     flt = request.query_params.get("$filter") or ""
     match = re.search(r"roleName\s+eq\s+'([^']+)'", flt, re.IGNORECASE)
     roles = [r for r in BUILT_IN_ROLES if not match or r.name.lower() == match.group(1).lower()]
-    return json_response({"value": [r.arm_body(scope) for r in roles]})
+    return json_response({"value": [arm_body(r, scope) for r in roles]})
 
 
 @router.get(DEFINITIONS + "/{roleDefinitionId}", responses={200: {"description": "RoleDefinition"}})
@@ -120,9 +112,7 @@ async def list_role_definitions(request: Request) -> Response:
     return _definitions(request)
 
 
-@router.get(
-    "/{scope:path}" + DEFINITIONS + "/{roleDefinitionId}", responses={200: {"description": "RoleDefinition"}}
-)
+@router.get("/{scope:path}" + DEFINITIONS + "/{roleDefinitionId}", responses={200: {"description": "RoleDefinition"}})
 async def get_scoped_role_definition(scope: str, roleDefinitionId: str) -> Response:
     """ARM: Role Definitions - Get (at a scope)."""
     return _definition(roleDefinitionId, _scope(scope))
@@ -155,9 +145,7 @@ async def get_lock(scope: str, lockName: str, request: Request) -> Response:
     return json_response(record)
 
 
-@router.delete(
-    LOCKS + "/{lockName}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}}
-)
+@router.delete(LOCKS + "/{lockName}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}})
 async def delete_lock(scope: str, lockName: str, request: Request) -> Response:
     """ARM: Management Locks - Delete By Scope."""
     backend = backend_of(request)
@@ -189,9 +177,7 @@ async def get_diagnostic_setting(scope: str, name: str, request: Request) -> Res
     return json_response(record)
 
 
-@router.delete(
-    DIAGNOSTICS + "/{name}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}}
-)
+@router.delete(DIAGNOSTICS + "/{name}", responses={200: {"description": "Deleted"}, 204: {"description": "None"}})
 async def delete_diagnostic_setting(scope: str, name: str, request: Request) -> Response:
     """ARM: Diagnostic Settings - Delete."""
     backend = backend_of(request)
@@ -217,9 +203,7 @@ def _group(subscription: str, name: str, body: dict) -> dict:
     }
 
 
-@router.put(
-    RESOURCE_GROUP, responses={200: {"description": "ResourceGroup"}, 201: {"description": "ResourceGroup"}}
-)
+@router.put(RESOURCE_GROUP, responses={200: {"description": "ResourceGroup"}, 201: {"description": "ResourceGroup"}})
 async def create_resource_group(
     subscriptionId: str, resourceGroupName: str, body: ArmResource, request: Request
 ) -> Response:
@@ -236,9 +220,7 @@ async def create_resource_group(
 @router.get(RESOURCE_GROUP, responses={200: {"description": "ResourceGroup"}})
 async def get_resource_group(subscriptionId: str, resourceGroupName: str, request: Request) -> Response:
     """ARM: Resource Groups - Get (any name exists implicitly)."""
-    record = backend_of(request).store.get_record(
-        f"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"
-    )
+    record = backend_of(request).store.get_record(f"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}")
     return json_response(record or _group(subscriptionId, resourceGroupName, {}))
 
 

@@ -62,9 +62,7 @@ async def create_or_update_vault(
 
 
 @router.get(VAULTS + "/{vaultName}", responses={200: {"description": "Vault"}})
-async def get_vault(
-    subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request
-) -> Response:
+async def get_vault(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Get."""
     backend = backend_of(request)
     return json_response(backend.vaults.arm_body(_vault_or_404(backend, resourceGroupName, vaultName)))
@@ -92,9 +90,7 @@ async def update_vault(
     VAULTS + "/{vaultName}",
     responses={200: {"description": "Deleted"}, 204: {"description": "Did not exist"}},
 )
-async def delete_vault(
-    subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request
-) -> Response:
+async def delete_vault(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Delete (soft delete: the name stays reserved until purge)."""
     backend = backend_of(request)
     backend.records.assert_unlocked(vault_id(subscriptionId, resourceGroupName, vaultName), write=False)
@@ -135,11 +131,7 @@ async def list_resources(
     flt = (request.query_params.get("$filter") or "").lower()
     rows = backend.vaults.list() if not flt or VAULT_TYPE.lower() in flt else []
     bodies = [
-        {
-            k: v
-            for k, v in backend.vaults.arm_body(r).items()
-            if k in ("id", "name", "type", "location", "tags")
-        }
+        {k: v for k, v in backend.vaults.arm_body(r).items() if k in ("id", "name", "type", "location", "tags")}
         for r in rows
     ]
     return json_response({"value": bodies[:top] if top is not None else bodies})
@@ -199,9 +191,7 @@ async def get_deleted_vault(subscriptionId: str, location: str, vaultName: str, 
     SUB + "/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}/purge",
     responses={200: {"description": "Purged"}},
 )
-async def purge_deleted_vault(
-    subscriptionId: str, location: str, vaultName: str, request: Request
-) -> Response:
+async def purge_deleted_vault(subscriptionId: str, location: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Purge Deleted (refused while purge protection holds)."""
     backend_of(request).vaults.purge_deleted(vaultName, location)
     return Response(status_code=200)
@@ -219,9 +209,7 @@ async def check_name_availability(
 
 
 # -- ARM keys ----------------------------------------------------------------------------------------------
-def _arm_key(
-    backend: TwinBackend, row: VaultRow, version: VersionRow, with_version: bool = False
-) -> dict[str, Any]:
+def _arm_key(backend: TwinBackend, row: VaultRow, version: VersionRow, with_version: bool = False) -> dict[str, Any]:
     vref = backend.vaults.ref(row)
     meta = version.meta
     base_id = f"{vault_id(row.body['subscription'], row.body['resourceGroup'], row.name)}/keys/{version.name}"
@@ -249,9 +237,7 @@ def _arm_key(
     return {
         "id": f"{base_id}/versions/{version.version}" if with_version else base_id,
         "name": version.version if with_version else version.name,
-        "type": "Microsoft.KeyVault/vaults/keys/versions"
-        if with_version
-        else "Microsoft.KeyVault/vaults/keys",
+        "type": "Microsoft.KeyVault/vaults/keys/versions" if with_version else "Microsoft.KeyVault/vaults/keys",
         "location": row.body["location"],
         "tags": meta.get("tags") or {},
         "properties": props,
@@ -282,9 +268,7 @@ async def create_key_if_not_exist(
                 "key_size": props.get("keySize"),
                 "crv": props.get("curveName"),
                 "key_ops": props.get("keyOps"),
-                "attributes": {
-                    k: attrs.get(k) for k in ("enabled", "nbf", "exp", "exportable") if k in attrs
-                },
+                "attributes": {k: attrs.get(k) for k in ("enabled", "nbf", "exp", "exportable") if k in attrs},
                 "tags": body.tags,
                 "release_policy": props.get("release_policy"),
             }
@@ -314,9 +298,7 @@ async def get_arm_key(
 
 
 @router.get(VAULTS + "/{vaultName}/keys", responses={200: {"description": "KeyListResult"}})
-async def list_arm_keys(
-    subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request
-) -> Response:
+async def list_arm_keys(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
     """ARM: Keys - List."""
     backend = backend_of(request)
     row = _vault_or_404(backend, resourceGroupName, vaultName)
@@ -324,9 +306,7 @@ async def list_arm_keys(
     return json_response({"value": [_arm_key(backend, row, v) for v in rows]})
 
 
-@router.get(
-    VAULTS + "/{vaultName}/keys/{keyName}/versions", responses={200: {"description": "KeyListResult"}}
-)
+@router.get(VAULTS + "/{vaultName}/keys/{keyName}/versions", responses={200: {"description": "KeyListResult"}})
 async def list_arm_key_versions(
     subscriptionId: str, resourceGroupName: str, vaultName: str, keyName: str, request: Request
 ) -> Response:
@@ -340,9 +320,7 @@ async def list_arm_key_versions(
     return json_response({"value": [_arm_key(backend, row, v, with_version=True) for v in rows]})
 
 
-@router.get(
-    VAULTS + "/{vaultName}/keys/{keyName}/versions/{keyVersion}", responses={200: {"description": "Key"}}
-)
+@router.get(VAULTS + "/{vaultName}/keys/{keyName}/versions/{keyVersion}", responses={200: {"description": "Key"}})
 async def get_arm_key_version(
     subscriptionId: str,
     resourceGroupName: str,
@@ -376,8 +354,7 @@ def _arm_secret(backend: TwinBackend, row: VaultRow, version: VersionRow) -> dic
     if meta.get("contentType") is not None:
         props["contentType"] = meta["contentType"]
     return {
-        "id": vault_id(row.body["subscription"], row.body["resourceGroup"], row.name)
-        + f"/secrets/{version.name}",
+        "id": vault_id(row.body["subscription"], row.body["resourceGroup"], row.name) + f"/secrets/{version.name}",
         "name": version.name,
         "type": "Microsoft.KeyVault/vaults/secrets",
         "location": row.body["location"],
@@ -467,9 +444,7 @@ async def get_arm_secret(
     try:
         version = backend.secrets.objects.version(backend.vaults.ref(row), secretName)
     except KeyVaultError as exc:
-        raise ArmError(
-            404, "ResourceNotFound", f"The secret '{secretName}' was not found.", secretName
-        ) from exc
+        raise ArmError(404, "ResourceNotFound", f"The secret '{secretName}' was not found.", secretName) from exc
     return json_response(_arm_secret(backend, row, version))
 
 

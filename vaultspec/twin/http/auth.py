@@ -73,22 +73,6 @@ def challenge_header(backend: TwinBackend) -> str:
     )
 
 
-def data_plane_principal(request: Request) -> Principal:
-    backend = backend_of(request)
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthorized("AKV10000: Request is missing a Bearer or PoP token.")
-    try:
-        principal = backend.tokens.validate(
-            token, frozenset({backend.data_plane_audience, backend.data_plane_audience + "/"})
-        )
-    except InvalidToken as exc:
-        raise Unauthorized(f"AKV10022: Invalid token: {exc}.") from exc
-    request.state.principal = principal.object_id
-    request.state.app_id = principal.app_id
-    return principal
-
-
 @dataclass(frozen=True)
 class DataPlaneCall:
     """An authenticated, authorized data-plane call on one vault."""
@@ -96,6 +80,43 @@ class DataPlaneCall:
     vault: VaultRef
     row: VaultRow
     principal: Principal
+
+
+def authenticate(backend: TwinBackend, authorization: str | None) -> Principal:
+    """The caller of a data-plane request, from its Authorization header (401 otherwise)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("AKV10000: Request is missing a Bearer or PoP token.")
+    try:
+        return backend.tokens.validate(token, backend.data_plane_audiences)
+    except InvalidToken as exc:
+        raise Unauthorized(f"AKV10022: Invalid token: {exc}.") from exc
+
+
+def authorize(
+    backend: TwinBackend,
+    principal: Principal,
+    vault_name: str | None,
+    operation: str,
+    object_name: str | None,
+    client: str,
+) -> DataPlaneCall:
+    """Find the vault (404 VaultNotFound) and decide (403 ForbiddenBy*)."""
+    row = backend.vaults.active(vault_name) if vault_name else None
+    if row is None:
+        raise KeyVaultError(404, "VaultNotFound", f"The vault '{vault_name or ''}' does not exist.")
+    decision = backend.authorize(row, principal, operation, object_name, client)
+    if not decision.allowed:
+        raise KeyVaultError(403, "Forbidden", decision.message, decision.inner_code)
+    return DataPlaneCall(backend.vaults.ref(row), row, principal)
+
+
+def data_plane_principal(request: Request) -> Principal:
+    principal = authenticate(backend_of(request), request.headers.get("authorization"))
+    request.state.principal = principal.object_id
+    request.state.app_id = principal.app_id
+    return principal
 
 
 class DataPlane:
@@ -117,17 +138,8 @@ class DataPlane:
         object_name = request.path_params.get(self.object_param) if self.object_param else None
         state.object = object_name
         principal = data_plane_principal(request)
-        backend = backend_of(request)
-        row = backend.vaults.active(name) if name else None
-        if row is None:
-            raise KeyVaultError(
-                404, "VaultNotFound", f"The vault '{name or request.headers.get('host', '')}' does not exist."
-            )
         client = request.client.host if request.client else "127.0.0.1"
-        decision = backend.authorize(row, principal, self.operation, object_name, client)
-        if not decision.allowed:
-            raise KeyVaultError(403, "Forbidden", decision.message, decision.inner_code)
-        return DataPlaneCall(backend.vaults.ref(row), row, principal)
+        return authorize(backend_of(request), principal, name, self.operation, object_name, client)
 
 
 def arm_principal(request: Request) -> Principal:
@@ -140,9 +152,7 @@ def arm_principal(request: Request) -> Principal:
     backend = backend_of(request)
     token = bearer_token(request)
     if token is None:
-        raise ArmError(
-            401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
-        )
+        raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
     try:
         principal = backend.tokens.validate(token, ARM_AUDIENCES)
     except InvalidToken as exc:

@@ -35,9 +35,7 @@ def _principal(
             try:
                 return str(uuid.UUID(value))
             except ValueError as exc:
-                raise ArmError(
-                    400, "invalid_request", "client_id/object_id/principal_id must be a GUID"
-                ) from exc
+                raise ArmError(400, "invalid_request", "client_id/object_id/principal_id must be a GUID") from exc
     if mi_res_id:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, mi_res_id.lower()))
     return default

@@ -71,9 +71,7 @@ async def import_key(
 
 
 @router.delete("/keys/{name}", responses={200: {"description": "DeletedKeyBundle"}})
-async def delete_key(
-    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("delete_key"))
-) -> Response:
+async def delete_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("delete_key"))) -> Response:
     """Key Vault: Delete Key (DELETE /keys/{key-name}); the key is visible under /deletedkeys at once."""
     return json_response(backend_of(request).keys.delete_key(call.vault, name))
 
@@ -87,23 +85,17 @@ async def get_key_versions(
     call: DataPlaneCall = Depends(DataPlane("list_properties_of_key_versions")),
 ) -> Response:
     """Key Vault: Get Key Versions (GET /keys/{key-name}/versions)."""
-    return paged(
-        call, request, backend_of(request).keys.list_key_versions(call.vault, name), maxresults, skiptoken
-    )
+    return paged(call, request, backend_of(request).keys.list_key_versions(call.vault, name), maxresults, skiptoken)
 
 
 @router.post("/keys/{name}/backup", responses={200: {"description": "BackupKeyResult"}})
-async def backup_key(
-    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("backup_key"))
-) -> Response:
+async def backup_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("backup_key"))) -> Response:
     """Key Vault: Backup Key (POST /keys/{key-name}/backup)."""
     return json_response({"value": backend_of(request).keys.backup_key(call.vault, name)})
 
 
 @router.post("/keys/{name}/rotate", responses={200: {"description": "KeyBundle"}})
-async def rotate_key(
-    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("rotate_key"))
-) -> Response:
+async def rotate_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("rotate_key"))) -> Response:
     """Key Vault: Rotate Key (POST /keys/{key-name}/rotate)."""
     return json_response(backend_of(request).keys.rotate_key(call.vault, name))
 
@@ -136,9 +128,7 @@ async def get_key(
 
 
 @router.get("/keys/{name}/", include_in_schema=False)
-async def get_latest_key(
-    name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_key"))
-) -> Response:
+async def get_latest_key(name: str, request: Request, call: DataPlaneCall = Depends(DataPlane("get_key"))) -> Response:
     """Key Vault: Get Key, latest version (the SDK's `/keys/{key-name}/`)."""
     return json_response(backend_of(request).keys.get_key(call.vault, name, ""))
 
@@ -160,9 +150,7 @@ async def update_key(
     call: DataPlaneCall = Depends(DataPlane("update_key_properties")),
 ) -> Response:
     """Key Vault: Update Key (PATCH /keys/{key-name}/{key-version})."""
-    return json_response(
-        backend_of(request).keys.update_key_properties(call.vault, name, version, body.dump())
-    )
+    return json_response(backend_of(request).keys.update_key_properties(call.vault, name, version, body.dump()))
 
 
 @router.patch("/keys/{name}/", include_in_schema=False)
@@ -186,9 +174,7 @@ def _crypto_routes(op: str, operation: str, model: type, method_name: str, summa
         request: Request,
         call: DataPlaneCall = Depends(DataPlane(operation)),  # type: ignore[valid-type]
     ) -> Response:
-        return json_response(
-            getattr(backend_of(request).keys, method_name)(call.vault, name, version, body.dump())
-        )
+        return json_response(getattr(backend_of(request).keys, method_name)(call.vault, name, version, body.dump()))
 
     async def latest(
         name: str,
@@ -196,9 +182,7 @@ def _crypto_routes(op: str, operation: str, model: type, method_name: str, summa
         request: Request,
         call: DataPlaneCall = Depends(DataPlane(operation)),  # type: ignore[valid-type]
     ) -> Response:
-        return json_response(
-            getattr(backend_of(request).keys, method_name)(call.vault, name, "", body.dump())
-        )
+        return json_response(getattr(backend_of(request).keys, method_name)(call.vault, name, "", body.dump()))
 
     versioned.__doc__ = f"Key Vault: {summary} (POST /keys/{{key-name}}/{{key-version}}/{op})."
     latest.__doc__ = f"Key Vault: {summary}, latest version (POST /keys/{{key-name}}/{op})."

@@ -23,7 +23,5 @@ def paged(
     if token is not None:
         api = request.query_params.get("api-version", "7.6")
         size = maxresults or MAX_PAGE
-        next_link = (
-            f"{call.vault.url}{request.url.path}?api-version={api}&$skiptoken={token}&maxresults={size}"
-        )
+        next_link = f"{call.vault.url}{request.url.path}?api-version={api}&$skiptoken={token}&maxresults={size}"
     return json_response({"value": chunk, "nextLink": next_link})

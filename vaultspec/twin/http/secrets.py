@@ -117,9 +117,7 @@ async def update_secret(
     call: DataPlaneCall = Depends(DataPlane("update_secret_properties")),
 ) -> Response:
     """Key Vault: Update Secret (PATCH /secrets/{secret-name}/{secret-version})."""
-    return json_response(
-        backend_of(request).secrets.update_secret_properties(call.vault, name, version, body.dump())
-    )
+    return json_response(backend_of(request).secrets.update_secret_properties(call.vault, name, version, body.dump()))
 
 
 @router.patch("/secrets/{name}/", include_in_schema=False)
@@ -130,9 +128,7 @@ async def update_latest_secret(
     call: DataPlaneCall = Depends(DataPlane("update_secret_properties")),
 ) -> Response:
     """Key Vault: Update Secret, latest version."""
-    return json_response(
-        backend_of(request).secrets.update_secret_properties(call.vault, name, "", body.dump())
-    )
+    return json_response(backend_of(request).secrets.update_secret_properties(call.vault, name, "", body.dump()))
 
 
 @router.get("/deletedsecrets", responses={200: {"description": "DeletedSecretListResult"}})
@@ -143,9 +139,7 @@ async def get_deleted_secrets(
     call: DataPlaneCall = Depends(DataPlane("list_deleted_secrets", None)),
 ) -> Response:
     """Key Vault: Get Deleted Secrets (GET /deletedsecrets)."""
-    return paged(
-        call, request, backend_of(request).secrets.list_deleted_secrets(call.vault), maxresults, skiptoken
-    )
+    return paged(call, request, backend_of(request).secrets.list_deleted_secrets(call.vault), maxresults, skiptoken)
 
 
 @router.get("/deletedsecrets/{name}", responses={200: {"description": "DeletedSecretBundle"}})
