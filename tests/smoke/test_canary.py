@@ -45,7 +45,7 @@ def test_cli_output_files_and_logs_never_carry_secret_values(
     monkeypatch.setenv("SMOKE_CANARY", CANARY)
     monkeypatch.setenv("SMOKE_MISMATCH", MISMATCH_CANARY)
     caplog.set_level(logging.DEBUG)
-    for smoked in (healthy, sabotaged):
+    for smoked, expected_exit in ((healthy, 0), (sabotaged, 1)):
         spec = write_spec(tmp_path / f"{smoked.name}.yaml", smoked.spec)
         json_file, junit_file = tmp_path / f"{smoked.name}.json", tmp_path / f"{smoked.name}.xml"
         result = CliRunner().invoke(
@@ -55,7 +55,7 @@ def test_cli_output_files_and_logs_never_carry_secret_values(
                 *("--json", str(json_file), "--junit", str(junit_file), "--check-grants"),
             ],
         )
-        assert result.exit_code in (0, 1), result.output
+        assert result.exit_code == expected_exit, result.output
         assert "source" in result.output  # the comparison was reported...
         assert leaks(result.output) == []  # ...without the values
         assert leaks(json_file.read_text()) == [] and leaks(junit_file.read_text()) == []

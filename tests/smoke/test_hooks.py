@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -13,7 +14,7 @@ import pytest
 
 from tests.smoke.conftest import RG, SmokedVault
 from vaultspec.smoke import SmokeOptions
-from vaultspec.smoke.hooks import SmokeHookFailed, SmokeHooks
+from vaultspec.smoke.hooks import SmokeHookFactory, SmokeHookFailed, SmokeHooks
 from vaultspec.twin.server import TwinInfo
 from vaultspec.twin.testing import async_credential
 
@@ -162,3 +163,63 @@ def test_importing_the_hook_module_creates_no_hook() -> None:
     )
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "0"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The fields of `vaultspec.components.hooks.HookTarget` (the components branch's seam), which the
+    factory reads by name."""
+
+    component: str
+    vault_name: str
+    kind: str
+    name: str
+    declaration: dict[str, Any] = field(default_factory=dict)
+
+
+RSA_ALL_ARGS = {  # `KeyArgs` as the components' from_spec writes them (snake_case)
+    "name": "rsa-all",
+    "type": "RSA",
+    "size": 2048,
+    "ops": ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"],
+    "enabled": True,
+    "expires": "2028-06-01T00:00:00+00:00",
+    "rotation": {"rotate_after_create": "P90D", "notify_before_expiry": "P30D", "expiry_time": "P1Y"},
+}
+
+
+def test_component_seam_binds_one_named_hook_per_key_and_secret(
+    healthy: SmokedVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    RecordedHook.made = []
+    monkeypatch.setattr(pulumi, "ResourceHook", RecordedHook)
+    factory = SmokeHookFactory()
+    key = Target("payments", healthy.name, "key", "rsa-all", RSA_ALL_ARGS)
+    secret = Target("payments", healthy.name, "secret", "s", {"name": "s", "value": {"value": "from-the-program"}})
+    binding = factory(key)
+    assert factory(key).after_create == binding.after_create == binding.after_update
+    factory(secret)
+    assert [h.name for h in RecordedHook.made] == [
+        "vaultspec-smoke-payments-keys-rsa-all",
+        "vaultspec-smoke-payments-secrets-s",
+    ]
+
+
+def test_component_seam_smokes_a_key_from_its_declaration(twin: TwinInfo, healthy: SmokedVault) -> None:
+    options = SmokeOptions(connection_verify=twin.ca_bundle, rbac_wait=0)
+    factory = SmokeHookFactory(options=options, credential=lambda: async_credential(twin))
+    hooks = factory.hooks_for(Target("payments", healthy.name, "key", "rsa-all", RSA_ALL_ARGS), "keys")
+    assert hooks is not None
+    assert asyncio.run(hooks.function("keys", "rsa-all")(key_args(twin, healthy.name, "rsa-all"))) is None
+
+
+def test_component_seam_prefers_the_spec_declaration(twin: TwinInfo, sabotaged: SmokedVault) -> None:
+    factory = SmokeHookFactory([sabotaged.spec], options=SmokeOptions(connection_verify=twin.ca_bundle, rbac_wait=0))
+    wrong = {"name": "wrong-type", "type": "RSA", "size": 2048, "ops": ["sign", "verify"]}  # what the vault has
+    hooks = factory.hooks_for(Target("c", sabotaged.name, "key", "wrong-type", wrong), "keys")
+    assert hooks is not None and hooks.vault is sabotaged.spec  # the spec says EC: smoke will fail `type`
+
+
+def test_component_seam_skips_objects_the_spec_cannot_express(healthy: SmokedVault) -> None:
+    odd = Target("c", healthy.name, "key", "aes", {"name": "aes", "type": "oct-HSM", "ops": ["encrypt"]})
+    assert SmokeHookFactory()(odd) is None

@@ -1,11 +1,20 @@
 """Smoke as Pulumi resource hooks: after a Key or Secret is created or updated, prove it on the vault.
 
-`SmokeHooks(vault_spec, name=...)` is a per-vault factory. The KeyVault component calls
-`hooks.for_key(key.name)` / `hooks.for_secret(secret.name)` while it builds each child and passes the
-returned `ResourceHookBinding` as `ResourceOptions(hooks=...)` (with `depends_on` on the access
-grants, so the smoke identity's rights exist when the hook runs). Nothing is created at import time:
-a `ResourceHook` registers itself with the engine when constructed, which fails before `set_mocks` or
-outside a Pulumi program, so each hook is built on the first `for_*` call and reused after that.
+Two entry points:
+
+- `SmokeHookFactory()` is an `ObjectHookFactory` for the `KeyVault` component's `hooks=` seam
+  (`vaultspec.components.hooks`): the component calls it with a `HookTarget` (component, vault name,
+  kind, name, declaration) for each key and secret it creates, and binds the returned
+  `ResourceHookBinding` to that Key or Secret (which already depends on the deployer's grants). The
+  program wires it with `run(hooks=SmokeHookFactory())`. The object's spec comes from the spec vaults
+  given to the factory, else from the declaration (`KeyArgs` / `SecretArgs`, the snake_case mirror of
+  the spec), so components built without YAML are smoked too.
+- `SmokeHooks(vault_spec, name=...)` is the per-vault building block: `for_key(name)` /
+  `for_secret(name)` return the binding, `function(kind, name)` the hook's async function.
+
+Nothing is created at import time: a `ResourceHook` registers itself with the engine when
+constructed, which fails before `set_mocks` or outside a Pulumi program, so each hook is built on the
+first call for its object and reused after that.
 
 Each hook is async, named `vaultspec-smoke-<name>-<keys|secrets>-<object>` (unique per program
 when `name` is the component's resource name), bound to after_create and after_update, and skipped on
@@ -25,15 +34,17 @@ The vault URL comes only from non-secret identifiers in `args.new_outputs` (raw 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pulumi
+from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 
 from vaultspec.smoke.options import SmokeOptions
 from vaultspec.smoke.runner import run_smoke
-from vaultspec.spec.model import Vault
+from vaultspec.spec.model import Key, Secret, Vault
 
 HOOK_PREFIX = "vaultspec-smoke"
 Kind = Literal["keys", "secrets"]
@@ -170,3 +181,96 @@ class SmokeHooks:
         pulumi.log.info(
             f"smoke of {object_name} passed: {report.count('passed')} checks passed, {report.count('skipped')} skipped"
         )
+
+
+def _camel(value: Any) -> Any:
+    """snake_case argument names (components' `KeyArgs`/`SecretArgs`) as the spec's camelCase names."""
+    if isinstance(value, Mapping):
+        return {to_camel(str(k)): _camel(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_camel(v) for v in value]
+    return value
+
+
+def spec_object_of(kind: Kind, declaration: Mapping[str, Any]) -> Key | Secret:
+    """The spec `Key`/`Secret` for a component's declaration (raises ValidationError when it does not fit).
+
+    Only the spec's own fields are kept. A secret whose value the program supplies (`value.value`, a
+    Pulumi Input) has no source smoke can compare, so it is treated like a generated one.
+    """
+    model = Key if kind == "keys" else Secret
+    fields = {f.alias or name for name, f in model.model_fields.items()}
+    data = {k: v for k, v in _camel(dict(declaration)).items() if k in fields}
+    if kind == "secrets":
+        value = {k: v for k, v in dict(data.get("value") or {}).items() if k in ("fromConfig", "fromEnv", "generate")}
+        data["value"] = value or {"generate": {}}
+    return model.model_validate(data)
+
+
+class SmokeHookFactory:
+    """`ObjectHookFactory` for the KeyVault component's `hooks=` seam: a smoke hook per key and secret.
+
+    `vaults` (optional) are the spec's vaults; objects they declare are smoked against that declaration,
+    others against the component's own declaration. Returns None (no hooks, with a warning) for an
+    object whose declaration is not expressible in the spec.
+    """
+
+    def __init__(
+        self,
+        vaults: Iterable[Vault] = (),
+        *,
+        options: SmokeOptions | None = None,
+        credential: Callable[[], Any] | None = None,
+        dns_suffix: str = "vault.azure.net",
+    ) -> None:
+        self.vaults = {v.name.lower(): v for v in vaults}
+        self.options = options
+        self.credential = credential
+        self.dns_suffix = dns_suffix
+        self._factories: dict[tuple[str, str, str], SmokeHooks] = {}
+
+    def __call__(self, target: Any) -> pulumi.ResourceHookBinding | None:
+        """`target`: a `vaultspec.components.HookTarget` (component, vault_name, kind, name, declaration)."""
+        kind: Kind = "keys" if target.kind == "key" else "secrets"
+        hooks = self.hooks_for(target, kind)
+        if hooks is None:
+            return None
+        return hooks.for_key(target.name) if kind == "keys" else hooks.for_secret(target.name)
+
+    def hooks_for(self, target: Any, kind: Kind) -> SmokeHooks | None:
+        slot = (str(target.component), kind, str(target.name).lower())
+        if slot not in self._factories:
+            vault = self._vault_for(target, kind)
+            if vault is None:
+                return None
+            self._factories[slot] = SmokeHooks(
+                vault,
+                name=str(target.component),
+                options=self.options,
+                credential=self.credential,
+                dns_suffix=self.dns_suffix,
+            )
+        return self._factories[slot]
+
+    def _vault_for(self, target: Any, kind: Kind) -> Vault | None:
+        declared = self.vaults.get(str(target.vault_name).lower())
+        objects = (declared.keys if kind == "keys" else declared.secrets) if declared else []
+        if any(o.name.lower() == str(target.name).lower() for o in objects):
+            return declared
+        try:
+            spec_object = spec_object_of(kind, target.declaration or {"name": target.name})
+            return Vault.model_validate(
+                {
+                    "name": target.vault_name,
+                    "resourceGroup": "unknown",
+                    "location": "unknown",
+                    "access": {"model": "accessPolicies"},
+                    kind: [spec_object.model_dump(mode="json", by_alias=True, exclude_none=True)],
+                }
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            reason = f"{where}: {first['msg']}"
+            pulumi.log.warn(f"no smoke hook for {kind}/{target.name}: its declaration does not fit the spec ({reason})")
+            return None

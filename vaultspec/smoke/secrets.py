@@ -69,6 +69,13 @@ async def _existing(session: VaultSession, spec: Secret) -> SecretReading:
     return reading
 
 
+async def _properties(session: VaultSession, spec: Secret) -> SecretProperties:
+    properties = (await _existing(session, spec)).properties
+    if properties is None:  # _existing already skipped; this keeps the type narrow
+        raise CheckSkipped("the secret does not exist (see 'exists')")
+    return properties
+
+
 async def check_exists(session: VaultSession, spec: Secret) -> str:
     reading = await read_secret(session, spec.name)
     if reading.properties is None:
@@ -88,15 +95,14 @@ async def check_readable(session: VaultSession, spec: Secret) -> str:
 
 
 async def check_enabled(session: VaultSession, spec: Secret) -> str:
-    enabled = bool((await _existing(session, spec)).properties.enabled)  # type: ignore[union-attr]
+    enabled = bool((await _properties(session, spec)).enabled)
     if enabled != spec.enabled:
         raise CheckFailed(f"declared enabled={str(spec.enabled).lower()}; the vault says {str(enabled).lower()}")
     return f"enabled={str(enabled).lower()} as declared"
 
 
 async def check_not_expired(session: VaultSession, spec: Secret) -> str:
-    props = (await _existing(session, spec)).properties
-    assert props is not None
+    props = await _properties(session, spec)
     now = utc_now()
     if props.expires_on is not None and props.expires_on <= now:
         raise CheckFailed(f"expired at {iso(props.expires_on)}")
@@ -106,8 +112,7 @@ async def check_not_expired(session: VaultSession, spec: Secret) -> str:
 
 
 async def check_dates(session: VaultSession, spec: Secret) -> str:
-    props = (await _existing(session, spec)).properties
-    assert props is not None
+    props = await _properties(session, spec)
     problems = [
         f"{label}: declared {iso(declared)}, vault {iso(actual)}"
         for label, declared, actual in (
@@ -122,8 +127,7 @@ async def check_dates(session: VaultSession, spec: Secret) -> str:
 
 
 async def check_content_type(session: VaultSession, spec: Secret) -> str:
-    props = (await _existing(session, spec)).properties
-    actual = (props.content_type if props else None) or None
+    actual = (await _properties(session, spec)).content_type or None
     declared = spec.content_type or None
     if actual != declared:
         raise CheckFailed(f"declared content type {declared or 'none'!r}; the vault has {actual or 'none'!r}")
@@ -137,7 +141,7 @@ async def check_source(session: VaultSession, spec: Secret, environ: Mapping[str
             f"not comparable: fromConfig {spec.value.from_config} lives in the Pulumi stack's encrypted config"
         )
     if source == "generate":
-        raise CheckSkipped("not comparable: a generated value lives only in the Pulumi state")
+        raise CheckSkipped("not comparable: a generated (or program-supplied) value lives only in the Pulumi state")
     variable = spec.value.from_env or ""
     if variable not in environ:
         raise CheckSkipped(f"not comparable: ${variable} is not set in this process")
