@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from azure.keyvault.secrets.aio import SecretClient
 from vaultspec.smoke.retry import PoliteRetryPolicy, RetrySettings
 
 T = TypeVar("T")
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 CONNECTION_TIMEOUT_S = 15
 READ_TIMEOUT_S = 60
 ACCESS_CONTROL_CODES = frozenset(
@@ -95,6 +97,12 @@ def tls_context(connection_verify: str | bool | None) -> ssl.SSLContext | bool:
     return ssl.create_default_context()
 
 
+def proxies_configured() -> bool:
+    """Honour HTTP(S)_PROXY when set; otherwise skip aiohttp's env trust, which reads ~/.netrc in a
+    worker thread on every request (bearer tokens never come from netrc)."""
+    return any(os.environ.get(name) for name in _PROXY_VARIABLES)
+
+
 class SharedTransport:
     """One aiohttp session (TLS context, connection pool) for every client of a run."""
 
@@ -103,7 +111,7 @@ class SharedTransport:
             connector=aiohttp.TCPConnector(ssl=tls_context(connection_verify), limit=limit),
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
-            trust_env=True,
+            trust_env=proxies_configured(),
         )
 
     def transport(self) -> AioHttpTransport:
