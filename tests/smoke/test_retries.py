@@ -102,7 +102,7 @@ def test_without_an_rbac_wait_a_missing_role_fails_at_once(twin: TwinInfo) -> No
 def test_an_rbac_wait_that_runs_out_fails_and_says_how_long_it_waited(twin: TwinInfo) -> None:
     name, _ = rbac_vault(twin)
     spec = rbac_spec(name, str(uuid.uuid4()))
-    report = smoke(twin, name, spec, rbac_wait=0.3, rbac_backoff=0.1, only=frozenset({"secrets/s"}))
+    report = smoke(twin, name, spec, rbac_wait=3, rbac_backoff=0.25, only=frozenset({"secrets/s"}))
     exists = next(c for c in report.checks if c.check == "exists")
     assert exists.status == "failed" and "ForbiddenByRbac" in exists.detail
     assert "for RBAC propagation" in exists.detail
