@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from vaultspec.smoke.cli import smoke as smoke_command
 from vaultspec.spec import SpecError, load_specs
 from vaultspec.spec.schema import spec_schema_text
 from vaultspec.twin.cli import twin_app
@@ -64,6 +65,7 @@ def schema() -> None:
 
 
 app.add_typer(twin_app, name="twin")
+app.command(name="smoke")(smoke_command)
 
 
 def main() -> None:
