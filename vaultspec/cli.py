@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from vaultspec.engine.plan import plan_command
+from vaultspec.smoke.cli import smoke as smoke_command
 from vaultspec.spec import SpecError, load_specs
 from vaultspec.spec.schema import spec_schema_text
 from vaultspec.twin.cli import twin_app
@@ -66,6 +67,7 @@ def schema() -> None:
 
 app.command(name="plan")(plan_command)
 app.add_typer(twin_app, name="twin")
+app.command(name="smoke")(smoke_command)
 
 
 def main() -> None:

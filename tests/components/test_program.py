@@ -55,7 +55,8 @@ def test_the_project_declares_its_typed_spec_config_and_entry_point():
     assert project["name"] == "vaultspec"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
     assert project["config"]["vaultspec:spec"]["type"] == "string"
-    assert "from vaultspec.program import run" in (ROOT / "__main__.py").read_text()
+    entry = (ROOT / "__main__.py").read_text()
+    assert "from vaultspec.program import run" in entry and "run(hooks=SmokeHookFactory())" in entry
     for stack in ("dev", "prod"):
         text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
         assert "secure:" not in text and "pulumi config set --secret dbPassword" in text
