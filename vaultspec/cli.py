@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from vaultspec.engine.plan import plan_command
+from vaultspec.smoke.cli import smoke as smoke_command
 from vaultspec.spec import SpecError, load_specs
 from vaultspec.spec.schema import spec_schema_text
 from vaultspec.twin.cli import twin_app
@@ -32,9 +34,11 @@ def report_spec_error(error: SpecError) -> None:
         typer.echo(str(problem), err=True)
 
 
-def known_policy_names() -> frozenset[str] | None:
+def known_policy_names() -> frozenset[str]:
     """Names of the policy pack's rules, so a waiver naming an unknown policy is caught early."""
-    return None
+    from vaultspec.policies import POLICY_NAMES
+
+    return frozenset(POLICY_NAMES)
 
 
 @app.command()
@@ -61,7 +65,9 @@ def schema() -> None:
     typer.echo(spec_schema_text(), nl=False)
 
 
+app.command(name="plan")(plan_command)
 app.add_typer(twin_app, name="twin")
+app.command(name="smoke")(smoke_command)
 
 
 def main() -> None:

@@ -1,0 +1,215 @@
+"""`KeyVault`: a vault with its access, keys, secrets, diagnostics and lock, as one component.
+
+Children (all parented to the component, named `<component>/<concern>/...`):
+
+    Vault                     <name>
+    RoleAssignment (rbac)     <name>/roles/<role>@<scope>/<principal | deployer | grant-N>
+    Key                       <name>/keys/<key>
+    RandomPassword            <name>/secrets/<secret>       (generated values only)
+    Secret                    <name>/secrets/<secret>
+    DiagnosticSetting         <name>/diagnostics
+    ManagementLockByScope     <name>/lock
+
+Keys and secrets depend on the deployer's grants so that a post-create hook (smoke test) can
+use the data plane; key- and secret-scoped grants depend on the object they are scoped to; the
+lock depends on everything else. Outputs are registered once, at the end.
+"""
+
+from collections.abc import Sequence
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from vaultspec.components.access import (
+    RoleGrant,
+    access_model,
+    access_policy_entries,
+    create_role_assignment,
+    deployer_grants,
+    policy_grants,
+    rbac_grants,
+)
+from vaultspec.components.args import KeyVaultArgs
+from vaultspec.components.diagnostics import create_diagnostics, create_lock
+from vaultspec.components.hooks import HookTarget, ObjectHookFactory, bind_hooks
+from vaultspec.components.keys import create_key
+from vaultspec.components.secrets import create_secret, secret_uri
+from vaultspec.components.validation import ComponentArgsError, merged_tags, require, waiver_tags
+from vaultspec.components.vault import create_vault, vault_properties, vault_uri
+
+KEY_VAULT_TYPE = "vaultspec:index:KeyVault"
+
+
+class KeyVault(pulumi.ComponentResource):
+    """An Azure Key Vault with its data-plane access, keys, secrets, diagnostics and lock."""
+
+    vault_id: pulumi.Output[str]
+    """ARM id of the vault."""
+    vault_name: pulumi.Output[str]
+    """Azure name of the vault."""
+    vault_uri: pulumi.Output[str]
+    """Data-plane endpoint, e.g. https://<name>.vault.azure.net/."""
+    key_ids: pulumi.Output[dict[str, str]]
+    """Versionless key identifiers by key name."""
+    secret_ids: pulumi.Output[dict[str, str]]
+    """Versionless secret identifiers by secret name."""
+
+    def __init__(
+        self,
+        name: str,
+        args: KeyVaultArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        hooks: ObjectHookFactory | None = None,
+    ) -> None:
+        super().__init__(KEY_VAULT_TYPE, name, None, opts)
+        where = f"KeyVault '{name}'"
+        vault_name = args.get("vault_name") or name
+        resource_group = require(args, "resource_group_name", where)
+        require(args, "location", where)
+        access = require(args, "access", where)
+        model, deployer_mode, deployer_type = access_model(access, f"{where}.access")
+        keys = list(args.get("keys") or ())
+        secrets = list(args.get("secrets") or ())
+        key_names = _unique_names(keys, f"{where}.keys")
+        secret_names = _unique_names(secrets, f"{where}.secrets")
+        waivers = waiver_tags(args.get("exceptions"), f"{where}.exceptions")
+        protect = bool(args.get("protect", True))
+
+        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        subscription_id, deployer_id = client.subscription_id, client.object_id
+        tenant_id = args.get("tenant_id") or client.tenant_id
+        rbac = model == "rbac"
+        user_grants: list[RoleGrant] = []
+        policies = None
+        if rbac:
+            user_grants = rbac_grants(access, key_names, secret_names, f"{where}.access")
+        else:
+            policies = access_policy_entries(
+                policy_grants(access, f"{where}.access"), tenant_id, deployer_id, deployer_mode
+            )
+
+        self.vault = create_vault(
+            args,
+            resource_name=name,
+            vault_name=vault_name,
+            properties=vault_properties(args, tenant_id=tenant_id, rbac=rbac, access_policies=policies, where=where),
+            tags=merged_tags(args.get("tags"), waivers),
+            parent=self,
+            protect=protect,
+        )
+        vault_id = self.vault.id
+
+        def assign(
+            grant: RoleGrant, resource_name: str, principal: pulumi.Input[str], after: Sequence[pulumi.Resource]
+        ) -> authorization.RoleAssignment:
+            return create_role_assignment(
+                grant,
+                resource_name=resource_name,
+                principal=principal,
+                vault_id=vault_id,
+                subscription_id=subscription_id,
+                resource_group_name=resource_group,
+                vault_name=vault_name,
+                parent=self,
+                depends_on=after,
+            )
+
+        self.role_assignments = []
+        if rbac:
+            for grant in deployer_grants(deployer_mode, deployer_type):
+                self.role_assignments.append(assign(grant, grant.resource_name(name, "deployer"), deployer_id, ()))
+        ready = [self.vault, *self.role_assignments]
+
+        self.keys = {}
+        for index, key in enumerate(keys):
+            target = HookTarget(component=name, vault_name=vault_name, kind="key", name=key["name"], declaration=key)
+            self.keys[key["name"]] = create_key(
+                key,
+                resource_name=f"{name}/keys/{key['name']}",
+                vault_name=vault_name,
+                resource_group_name=resource_group,
+                tags=merged_tags(key.get("tags"), waivers),
+                parent=self,
+                depends_on=ready,
+                protect=protect,
+                hooks=bind_hooks(hooks, target),
+                where=f"{where}.keys[{index}]",
+            )
+        self.secrets = {}
+        for index, secret in enumerate(secrets):
+            target = HookTarget(
+                component=name, vault_name=vault_name, kind="secret", name=secret["name"], declaration=secret
+            )
+            self.secrets[secret["name"]] = create_secret(
+                secret,
+                resource_name=f"{name}/secrets/{secret['name']}",
+                vault_name=vault_name,
+                resource_group_name=resource_group,
+                tags=merged_tags(secret.get("tags"), waivers),
+                parent=self,
+                depends_on=ready,
+                hooks=bind_hooks(hooks, target),
+                where=f"{where}.secrets[{index}]",
+            )
+
+        scoped = {f"keys/{n.lower()}": r for n, r in self.keys.items()}
+        scoped.update({f"secrets/{n.lower()}": r for n, r in self.secrets.items()})
+        for index, grant in enumerate(user_grants):
+            after = [] if grant.scope == "vault" else [scoped[grant.scope.lower()]]
+            principal = grant.principal if grant.principal is not None else deployer_id
+            self.role_assignments.append(assign(grant, grant.resource_name(name, f"grant-{index}"), principal, after))
+
+        self.diagnostics = None
+        if args.get("diagnostics"):
+            self.diagnostics = create_diagnostics(
+                args["diagnostics"],
+                resource_name=f"{name}/diagnostics",
+                vault_id=vault_id,
+                parent=self,
+                where=f"{where}.diagnostics",
+            )
+        self.lock = None
+        if args.get("lock"):
+            everything = [*self.role_assignments, *self.keys.values(), *self.secrets.values()]
+            if self.diagnostics is not None:
+                everything.append(self.diagnostics)
+            self.lock = create_lock(
+                args["lock"],
+                resource_name=f"{name}/lock",
+                vault_id=vault_id,
+                parent=self,
+                depends_on=everything,
+                where=f"{where}.lock",
+            )
+
+        self.vault_id = vault_id
+        self.vault_name = self.vault.name
+        self.vault_uri = vault_uri(self.vault)
+        self.key_ids = pulumi.Output.all(**{n: k.key_uri for n, k in self.keys.items()}) if self.keys else _empty()
+        self.secret_ids = (
+            pulumi.Output.all(**{n: secret_uri(s) for n, s in self.secrets.items()}) if self.secrets else _empty()
+        )
+        self.register_outputs(
+            {
+                "vaultId": self.vault_id,
+                "vaultName": self.vault_name,
+                "vaultUri": self.vault_uri,
+                "keyIds": self.key_ids,
+                "secretIds": self.secret_ids,
+            }
+        )
+
+
+def _unique_names(objects: list, where: str) -> set[str]:
+    seen: set[str] = set()
+    for index, item in enumerate(objects):
+        name = require(item, "name", f"{where}[{index}]")
+        if name.lower() in seen:
+            raise ComponentArgsError(f"{where}[{index}].name: '{name}' is declared twice (names are case-insensitive)")
+        seen.add(name.lower())
+    return seen
+
+
+def _empty() -> pulumi.Output[dict[str, str]]:
+    return pulumi.Output.from_input({})

@@ -1,0 +1,50 @@
+"""A vault from plain Python: no spec file, just the component and its typed arguments."""
+
+import pulumi
+
+from vaultspec.components import GrantArgs, KeyArgs, KeyVault, KeyVaultArgs, SecretArgs
+
+PAYMENTS_API = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
+
+payments = KeyVault(
+    "payments",
+    KeyVaultArgs(
+        vault_name="payments-example-kv",
+        resource_group_name="rg-payments",
+        location="westeurope",
+        network={"public_access": "disabled", "default_action": "Deny", "bypass": "None"},
+        access={
+            "model": "rbac",
+            "grants": [
+                GrantArgs(
+                    principal=PAYMENTS_API,
+                    principal_type="ServicePrincipal",
+                    role="Key Vault Crypto User",
+                    scope="keys/signing",
+                )
+            ],
+        },
+        keys=[
+            KeyArgs(
+                name="signing",
+                type="RSA-HSM",
+                size=3072,
+                ops=["sign", "verify"],
+                expires="2028-06-01T00:00:00Z",
+                rotation={"rotate_after_create": "P90D", "expiry_time": "P1Y"},
+            )
+        ],
+        secrets=[
+            SecretArgs(
+                name="session-key",
+                value={"generate": {"length": 48}},
+                content_type="application/octet-stream",
+                expires="2027-12-01T00:00:00Z",
+            )
+        ],
+        protect=False,
+    ),
+)
+
+pulumi.export("vaultUri", payments.vault_uri)
+pulumi.export("keyIds", payments.key_ids)

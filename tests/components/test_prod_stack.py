@@ -1,0 +1,93 @@
+"""stacks/prod.example.yaml: the guardrail-clean production example, rendered as Azure needs it."""
+
+from __future__ import annotations
+
+from vaultspec.engine.render import Rendering
+
+from .conftest import DEPLOYER, DIAGNOSTICS, KEY, KEY_VAULT, LOCK, ROLE, SECRET, SUBSCRIPTION, VAULT, graph
+
+PROD = "payments-prod-kv"
+SPEC_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+PAYMENTS_API = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+CMK = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+SUBNET = (
+    "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg-network-prod"
+    "/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-apps"
+)
+
+
+def prod_vault_id() -> str:
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-payments-prod/providers/Microsoft.KeyVault/vaults/{PROD}"
+
+
+def test_prod_example_renders_exactly_this_graph(prod_rendering: Rendering):
+    assert graph(prod_rendering) == [
+        (KEY_VAULT, PROD, ""),
+        (VAULT, PROD, PROD),
+        (ROLE, f"{PROD}/roles/key-vault-crypto-service-encryption-user@keys/storage-cmk/{CMK}", PROD),
+        (ROLE, f"{PROD}/roles/key-vault-crypto-user@keys/settlement-signing/{PAYMENTS_API}", PROD),
+        (ROLE, f"{PROD}/roles/key-vault-crypto-user@vault/deployer", PROD),
+        (ROLE, f"{PROD}/roles/key-vault-reader@vault/deployer", PROD),
+        (ROLE, f"{PROD}/roles/key-vault-secrets-user@secrets/db-password/{PAYMENTS_API}", PROD),
+        (ROLE, f"{PROD}/roles/key-vault-secrets-user@vault/deployer", PROD),
+        (KEY, f"{PROD}/keys/settlement-signing", PROD),
+        (KEY, f"{PROD}/keys/storage-cmk", PROD),
+        (KEY, f"{PROD}/keys/token-signing", PROD),
+        (SECRET, f"{PROD}/secrets/db-password", PROD),
+        (DIAGNOSTICS, f"{PROD}/diagnostics", PROD),
+        (LOCK, f"{PROD}/lock", PROD),
+    ]
+
+
+def test_prod_vault_is_private_and_takes_the_specs_tenant(prod_rendering: Rendering):
+    vault = prod_rendering.find(VAULT, PROD)
+    assert vault.inputs["tags"] == {"owner": "platform", "env": "prod", "costCenter": "4711"}
+    assert vault.inputs["properties"] == {
+        "sku": {"family": "A", "name": "premium"},
+        "tenantId": SPEC_TENANT,
+        "enableSoftDelete": True,
+        "softDeleteRetentionInDays": 90,
+        "enablePurgeProtection": True,
+        "enableRbacAuthorization": True,
+        "publicNetworkAccess": "disabled",
+        "networkAcls": {
+            "bypass": "None",
+            "defaultAction": "Deny",
+            "ipRules": [],
+            "virtualNetworkRules": [{"id": SUBNET, "ignoreMissingVnetServiceEndpoint": False}],
+        },
+        "enabledForDeployment": False,
+        "enabledForDiskEncryption": False,
+        "enabledForTemplateDeployment": False,
+    }
+
+
+def test_prod_stack_protects_vault_and_keys(prod_rendering: Rendering):
+    assert prod_rendering.find(VAULT, PROD).options.protect is True
+    for key in prod_rendering.of_type(KEY):
+        assert key.options.protect is True
+    assert prod_rendering.find(SECRET, f"{PROD}/secrets/db-password").options.protect is None
+
+
+def test_smoke_deployer_gets_crypto_user_secrets_user_and_reader(prod_rendering: Rendering):
+    deployer = [r for r in prod_rendering.of_type(ROLE) if r.name.endswith("/deployer")]
+    assert {r.inputs["roleDefinitionId"].rsplit("/", 1)[-1] for r in deployer} == {
+        "12338af0-0e69-4776-bea7-57ae8d297424",
+        "4633458b-17de-408a-b874-0445c86b69e6",
+        "21090545-7ca7-4776-b22c-e363652d74d2",
+    }
+    assert {r.inputs["principalId"] for r in deployer} == {DEPLOYER}
+    assert {r.inputs["description"] for r in deployer} == {"vaultspec deployer (smoke)"}
+
+
+def test_role_definitions_are_subscription_scoped(prod_rendering: Rendering):
+    for grant in prod_rendering.of_type(ROLE):
+        assert grant.inputs["roleDefinitionId"].startswith(
+            f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
+        )
+
+
+def test_secret_scoped_grant_targets_the_secret(prod_rendering: Rendering):
+    grant = prod_rendering.find(ROLE, f"{PROD}/roles/key-vault-secrets-user@secrets/db-password/{PAYMENTS_API}")
+    assert grant.inputs["scope"] == f"{prod_vault_id()}/secrets/db-password"
+    assert prod_rendering.find(SECRET, f"{PROD}/secrets/db-password").urn in grant.dependencies

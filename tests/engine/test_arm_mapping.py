@@ -1,0 +1,78 @@
+"""The engine sends each azure-native resource to ARM the way the provider does."""
+
+from __future__ import annotations
+
+import pytest
+
+from vaultspec.engine.arm import DIAGNOSTIC_SETTING, KEY, MANAGEMENT_LOCK, ROLE_ASSIGNMENT, SECRET, VAULT, arm_type
+
+SUB = "00000000-0000-0000-0000-0000000000aa"
+VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1"
+
+
+def test_vault_path_parameters_go_to_the_url_and_the_rest_to_the_body():
+    inputs = {
+        "resourceGroupName": "rg",
+        "vaultName": "kv1",
+        "location": "westeurope",
+        "tags": {"a": "b"},
+        "properties": {"x": 1},
+    }
+    assert VAULT.url_path(inputs, SUB) == VAULT_ID
+    assert VAULT.request_body(inputs) == {"location": "westeurope", "tags": {"a": "b"}, "properties": {"x": 1}}
+    assert VAULT.api_version == "2024-11-01"
+
+
+def test_keys_and_secrets_live_under_their_vault_and_are_deleted_through_the_data_plane():
+    key = {"resourceGroupName": "rg", "vaultName": "kv1", "keyName": "k", "properties": {"kty": "RSA"}}
+    secret = {"resourceGroupName": "rg", "vaultName": "kv1", "secretName": "s", "properties": {"value": "v"}}
+    assert KEY.url_path(key, SUB) == f"{VAULT_ID}/keys/k"
+    assert SECRET.url_path(secret, SUB) == f"{VAULT_ID}/secrets/s"
+    assert KEY.request_body(key) == {"properties": {"kty": "RSA"}}
+    assert (KEY.delete_via, SECRET.delete_via, VAULT.delete_via) == ("data-plane-key", "data-plane-secret", "arm")
+
+
+def test_flattened_types_nest_their_inputs_under_properties():
+    inputs = {
+        "scope": VAULT_ID,
+        "roleAssignmentName": "8f6c",
+        "principalId": "p",
+        "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/r",
+        "principalType": "ServicePrincipal",
+    }
+    assert ROLE_ASSIGNMENT.url_path(inputs, SUB) == f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments/8f6c"
+    assert ROLE_ASSIGNMENT.request_body(inputs) == {
+        "properties": {
+            "principalId": "p",
+            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/r",
+            "principalType": "ServicePrincipal",
+        }
+    }
+    lock = {"scope": VAULT_ID, "lockName": "no-delete", "level": "CanNotDelete"}
+    assert MANAGEMENT_LOCK.url_path(lock, SUB) == f"{VAULT_ID}/providers/Microsoft.Authorization/locks/no-delete"
+    setting = {"resourceUri": VAULT_ID, "name": "audit", "workspaceId": "/w", "logs": []}
+    assert DIAGNOSTIC_SETTING.url_path(setting, SUB).endswith("/providers/Microsoft.Insights/diagnosticSettings/audit")
+    assert DIAGNOSTIC_SETTING.request_body(setting) == {"properties": {"workspaceId": "/w", "logs": []}}
+
+
+def test_outputs_are_flattened_where_the_sdk_flattens_them():
+    response = {"id": "/k", "name": "k", "properties": {"kty": "RSA-HSM", "keyUri": "https://kv1/keys/k"}}
+    assert KEY.outputs(response) == {
+        "id": "/k",
+        "name": "k",
+        "kty": "RSA-HSM",
+        "keyUri": "https://kv1/keys/k",
+        "azureApiVersion": "2024-11-01",
+    }
+    vault = VAULT.outputs({"id": VAULT_ID, "properties": {"vaultUri": "https://kv1/"}})
+    assert vault["properties"] == {"vaultUri": "https://kv1/"}
+
+
+def test_a_missing_path_input_is_named():
+    with pytest.raises(KeyError, match="vaultName"):
+        VAULT.url_path({"resourceGroupName": "rg"}, SUB)
+
+
+def test_the_azure_native_3x_diagnostic_setting_token_is_known():
+    assert arm_type("azure-native:monitor:DiagnosticSetting") is DIAGNOSTIC_SETTING
+    assert arm_type("azure-native:keyvault:ManagedHsm") is None
