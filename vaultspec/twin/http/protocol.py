@@ -30,8 +30,13 @@ def _plain_response(status: bytes) -> bytes:
     return b"HTTP/1.1 " + status + b"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
-class TwinHttpProtocol(HttpToolsProtocol):
-    """`HttpToolsProtocol` + read deadline + head budget (see the module docstring)."""
+class RequestReadLimits:
+    """Protocol mixin: read deadline + head budget (see the module docstring). Composes with other
+    mixins over uvicorn's protocol: `class P(OtherMixin, RequestReadLimits, HttpToolsProtocol)`."""
+
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    cycle: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,18 +45,18 @@ class TwinHttpProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     # -- connection -----------------------------------------------------------------------------
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_deadline()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
         if self.transport.is_closing():
             return
-        super().data_received(data)
+        super().data_received(data)  # type: ignore[misc]
         if self._reading_head and not self.transport.is_closing():
             # The head is still incomplete after this read, so every byte of it was head.
             self._head_bytes += len(data)
@@ -60,18 +65,18 @@ class TwinHttpProtocol(HttpToolsProtocol):
 
     # -- parser callbacks -------------------------------------------------------------------------
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        super().on_message_begin()  # type: ignore[misc]
         self._reading_head = True
         self._head_bytes = 0
         self._arm_deadline()
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
-        super().on_headers_complete()
+        super().on_headers_complete()  # type: ignore[misc]
 
     def on_message_complete(self) -> None:
         self._cancel_deadline()
-        super().on_message_complete()
+        super().on_message_complete()  # type: ignore[misc]
 
     # -- deadline ---------------------------------------------------------------------------------
     def _arm_deadline(self) -> None:
@@ -94,3 +99,7 @@ class TwinHttpProtocol(HttpToolsProtocol):
         if self._reading_head and (self.cycle is None or self.cycle.response_complete):
             self.transport.write(_plain_response(status))
         self.transport.close()  # connection_lost tells a running handler that the client is gone
+
+
+class TwinHttpProtocol(RequestReadLimits, HttpToolsProtocol):
+    """uvicorn's httptools protocol with the twin's read limits: what `vaultspec.twin.server` serves with."""
