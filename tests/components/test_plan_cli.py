@@ -133,12 +133,25 @@ def test_an_invalid_policy_config_exits_2_naming_the_problem(tmp_path: Path):
 
 
 def test_policy_config_can_make_every_rule_mandatory(tmp_path: Path):
+    # dev.yaml without its kv-rbac-authorization waiver: an advisory finding, which `all: mandatory` makes blocking
+    waiver = (
+        "      - policy: kv-rbac-authorization\n"
+        "        reason: Shows the access-policy model side by side with RBAC for teams still migrating.\n"
+    )
+    text = (STACKS / "dev.yaml").read_text()
+    assert waiver in text
+    spec = tmp_path / "dev.yaml"
+    spec.write_text(text.replace(waiver, ""))
+    advisory = runner.invoke(app, ["plan", str(spec), "--json"])
+    assert advisory.exit_code == 0
     config = tmp_path / "policy.json"
     config.write_text('{"all": "mandatory"}')
-    result = runner.invoke(app, ["plan", str(STACKS / "dev.yaml"), "--json", "--policy-config", str(config)])
+    result = runner.invoke(app, ["plan", str(spec), "--json", "--policy-config", str(config)])
     document = json.loads(result.stdout)
     assert result.exit_code == 3
-    assert all(v["level"] == "mandatory" for v in document["violations"] if not v["waived"])
+    unwaived = [v for v in document["violations"] if not v["waived"]]
+    assert [v["policy"] for v in unwaived] == ["kv-rbac-authorization"]
+    assert all(v["level"] == "mandatory" for v in unwaived)
     assert any(v["waived"] for v in document["violations"])  # a waiver holds whatever the level
 
 
