@@ -54,7 +54,9 @@ def test_waivers_in_the_spec_come_back_as_waived_verdicts_with_the_reason(dev_pl
     assert ("kv-rbac-authorization", "ledger-dev-kv") in waived
 
 
-def test_the_production_example_passes_every_guardrail():
+def test_the_production_example_passes_every_guardrail(monkeypatch):
+    # expiry rules measure from now; the example's dates were chosen for 2026-11-28 (tests/policies)
+    monkeypatch.setattr("vaultspec.policies.rule.evaluation_time", lambda: 1795824000.0)
     result = runner.invoke(app, ["plan", str(STACKS / "prod.example.yaml"), "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["violations"] == []
