@@ -25,8 +25,20 @@ lint: venv
 test: venv lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-up: venv
-	$(BIN)/vaultspec up stacks/dev.yaml
+# The dev stack reads one secret from Pulumi config and one from the environment. On a fresh machine
+# `make up` generates random values for them once, into a 0600 file that is not committed, and reuses
+# them on every run (so a second `make up` changes nothing). Real stacks take them from the pipeline.
+DEV_SECRETS := .vaultspec/dev-secrets.env
+
+$(DEV_SECRETS): | venv
+	mkdir -p .vaultspec
+	umask 077 && $(BIN)/python -c 'import json, secrets; \
+	print("VAULTSPEC_DEV_PARTNER_TOKEN=" + secrets.token_urlsafe(32)); \
+	print("PULUMI_CONFIG=" + repr(json.dumps({"vaultspec:dbPassword": secrets.token_urlsafe(32)}))); \
+	print("PULUMI_CONFIG_SECRET_KEYS=" + repr(json.dumps(["vaultspec:dbPassword"])))' > $@
+
+up: venv $(DEV_SECRETS)
+	set -a && . ./$(DEV_SECRETS) && set +a && $(BIN)/vaultspec up stacks/dev.yaml
 
 down: venv
 	$(BIN)/vaultspec down stacks/dev.yaml

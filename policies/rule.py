@@ -137,6 +137,11 @@ class Rule:
     policy: Policy = field(compare=False)
 
 
+def evaluation_time() -> float:
+    """Now, in epoch seconds: expiry limits are measured from here (tests pin it)."""
+    return time.time()
+
+
 def _defaults(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return {key: schema["default"] for key, schema in parameters.items() if "default" in schema}
 
@@ -167,7 +172,9 @@ def resource_rule(
         LEDGER.record(args.urn, args.props)
         if not applies_to(args.resource_type):
             return
-        subject = Subject(args.resource_type, args.urn, args.props, _settings(defaults, args.get_config()), time.time())
+        subject = Subject(
+            args.resource_type, args.urn, args.props, _settings(defaults, args.get_config()), evaluation_time()
+        )
         findings: list[str] = []
         items: list[NoticeItem] = []
         try:
@@ -225,7 +232,7 @@ def stack_rule(
         view = StackView(args.resources, LEDGER)
         items: list[NoticeItem] = []
         try:
-            outcomes = list(check(view, _settings(defaults, args.get_config()), time.time()))
+            outcomes = list(check(view, _settings(defaults, args.get_config()), evaluation_time()))
         except UnknownValueError as unknown:
             outcomes = [StackUnchecked("", _unchecked_text(unknown))]
         for outcome in outcomes:

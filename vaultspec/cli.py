@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from vaultspec.engine.plan import plan_command
+from vaultspec.engine.up import down_command, up_command
 from vaultspec.smoke.cli import smoke as smoke_command
 from vaultspec.spec import SpecError, load_specs
 from vaultspec.spec.schema import spec_schema_text
@@ -68,6 +69,8 @@ def schema() -> None:
 app.command(name="plan")(plan_command)
 app.add_typer(twin_app, name="twin")
 app.command(name="smoke")(smoke_command)
+app.command(name="up")(up_command)
+app.command(name="down")(down_command)
 
 
 def main() -> None:

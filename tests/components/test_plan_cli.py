@@ -54,7 +54,9 @@ def test_waivers_in_the_spec_come_back_as_waived_verdicts_with_the_reason(dev_pl
     assert ("kv-rbac-authorization", "ledger-dev-kv") in waived
 
 
-def test_the_production_example_passes_every_guardrail():
+def test_the_production_example_passes_every_guardrail(monkeypatch):
+    # expiry rules measure from now; the example's dates were chosen for 2026-11-28 (tests/policies)
+    monkeypatch.setattr("vaultspec.policies.rule.evaluation_time", lambda: 1795824000.0)
     result = runner.invoke(app, ["plan", str(STACKS / "prod.example.yaml"), "--json"])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["violations"] == []
@@ -133,12 +135,25 @@ def test_an_invalid_policy_config_exits_2_naming_the_problem(tmp_path: Path):
 
 
 def test_policy_config_can_make_every_rule_mandatory(tmp_path: Path):
+    # dev.yaml without its kv-rbac-authorization waiver: an advisory finding, which `all: mandatory` makes blocking
+    waiver = (
+        "      - policy: kv-rbac-authorization\n"
+        "        reason: Shows the access-policy model side by side with RBAC for teams still migrating.\n"
+    )
+    text = (STACKS / "dev.yaml").read_text()
+    assert waiver in text
+    spec = tmp_path / "dev.yaml"
+    spec.write_text(text.replace(waiver, ""))
+    advisory = runner.invoke(app, ["plan", str(spec), "--json"])
+    assert advisory.exit_code == 0
     config = tmp_path / "policy.json"
     config.write_text('{"all": "mandatory"}')
-    result = runner.invoke(app, ["plan", str(STACKS / "dev.yaml"), "--json", "--policy-config", str(config)])
+    result = runner.invoke(app, ["plan", str(spec), "--json", "--policy-config", str(config)])
     document = json.loads(result.stdout)
     assert result.exit_code == 3
-    assert all(v["level"] == "mandatory" for v in document["violations"] if not v["waived"])
+    unwaived = [v for v in document["violations"] if not v["waived"]]
+    assert [v["policy"] for v in unwaived] == ["kv-rbac-authorization"]
+    assert all(v["level"] == "mandatory" for v in unwaived)
     assert any(v["waived"] for v in document["violations"])  # a waiver holds whatever the level
 
 

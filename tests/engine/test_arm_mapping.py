@@ -76,3 +76,22 @@ def test_a_missing_path_input_is_named():
 def test_the_azure_native_3x_diagnostic_setting_token_is_known():
     assert arm_type("azure-native:monitor:DiagnosticSetting") is DIAGNOSTIC_SETTING
     assert arm_type("azure-native:keyvault:ManagedHsm") is None
+
+
+def test_attribute_times_use_arms_wire_names_and_come_back_under_the_sdks():
+    """ARM's KeyAttributes/SecretAttributes say nbf/exp; the SDK says notBefore/expires (x-ms-client-name)."""
+    key = {
+        "resourceGroupName": "rg",
+        "vaultName": "kv1",
+        "keyName": "k",
+        "properties": {"kty": "RSA", "attributes": {"enabled": True, "expires": 1900000000, "notBefore": 1800000000}},
+    }
+    body = KEY.request_body(key)
+    assert body["properties"]["attributes"] == {"enabled": True, "exp": 1900000000, "nbf": 1800000000}
+    assert key["properties"]["attributes"]["expires"] == 1900000000  # the inputs are left untouched
+    outputs = KEY.outputs({"properties": {"attributes": {"exp": 1900000000, "created": 1}}})
+    assert outputs["attributes"] == {"expires": 1900000000, "created": 1}
+    secret = SECRET.request_body(
+        {"resourceGroupName": "rg", "vaultName": "kv1", "secretName": "s", "properties": {"attributes": {"expires": 5}}}
+    )
+    assert secret == {"properties": {"attributes": {"exp": 5}}}

@@ -124,9 +124,10 @@ def test_no_module_of_the_pack_shadows_the_standard_library_or_an_installed_pack
     assert not modules & set(importlib.metadata.packages_distributions())
 
 
-def test_readme_rule_table_is_the_generated_one():
-    readme = (POLICIES_DIR / "README.md").read_text()
-    assert markdown_table() in readme
+@pytest.mark.parametrize("readme", [POLICIES_DIR / "README.md", POLICIES_DIR.parent / "README.md"])
+def test_readme_rule_tables_are_the_generated_one(readme):
+    """`python -m vaultspec.policies.table` regenerates it; both READMEs carry it."""
+    assert markdown_table() in readme.read_text()
 
 
 @pytest.mark.parametrize("name", sorted(ISSUE_TABLE))

@@ -27,6 +27,8 @@ class ArmResourceType:
     flat_outputs: bool  # the SDK lifts response["properties"] to the top level of its outputs
     top_level: tuple[str, ...] = ()  # inputs sent at the top level of the body
     delete_via: DeleteVia = "arm"
+    # SDK names that differ from ARM's JSON names (swagger x-ms-client-name), by the object's path in the body
+    renames: tuple[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], ...] = ()
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -50,21 +52,40 @@ class ArmResourceType:
     def request_body(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """The PUT body: everything but path parameters, nested under `properties` where flattened."""
         rest = {k: copy.deepcopy(v) for k, v in inputs.items() if k not in self.path_params}
-        if not self.flattened:
-            return rest
-        body = {k: rest.pop(k) for k in self.top_level if k in rest}
-        body["properties"] = rest
+        if self.flattened:
+            body = {k: rest.pop(k) for k in self.top_level if k in rest}
+            body["properties"] = rest
+        else:
+            body = rest
+        for path, pairs in self.renames:
+            _rename(body, path, dict(pairs))
         return body
 
     def outputs(self, response: dict[str, Any]) -> dict[str, Any]:
         """ARM's answer shaped as the SDK's outputs (flattened `properties` where the SDK flattens)."""
         shaped = copy.deepcopy(response)
+        for path, pairs in self.renames:
+            _rename(shaped, path, {wire: sdk for sdk, wire in pairs})
         if self.flat_outputs:
             properties = shaped.pop("properties", None) or {}
             shaped = {**properties, **shaped}
         shaped["azureApiVersion"] = self.api_version
         return shaped
 
+
+def _rename(body: dict[str, Any], path: tuple[str, ...], names: dict[str, str]) -> None:
+    """Rename keys of the object at `path` in place (missing objects are left alone)."""
+    target: Any = body
+    for part in path:
+        target = target.get(part) if isinstance(target, dict) else None
+    if isinstance(target, dict):
+        for old, new in names.items():
+            if old in target:
+                target[new] = target.pop(old)
+
+
+# KeyAttributes / SecretAttributes: `nbf`/`exp` on the wire, `notBefore`/`expires` in the SDK
+_ATTRIBUTE_TIMES = ((("properties", "attributes"), (("notBefore", "nbf"), ("expires", "exp"))),)
 
 VAULT = ArmResourceType(
     token="azure-native:keyvault:Vault",
@@ -79,6 +100,7 @@ KEY = ArmResourceType(
     path="/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/keys/{keyName}",
     flattened=False,
     flat_outputs=True,
+    renames=_ATTRIBUTE_TIMES,
     delete_via="data-plane-key",
 )
 SECRET = ArmResourceType(
@@ -87,6 +109,7 @@ SECRET = ArmResourceType(
     path="/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
     flattened=False,
     flat_outputs=False,
+    renames=_ATTRIBUTE_TIMES,
     delete_via="data-plane-secret",
 )
 ROLE_ASSIGNMENT = ArmResourceType(

@@ -61,7 +61,7 @@ from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.stack import register_stack_transformation, run_in_stack, wait_for_rpcs
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from vaultspec.engine.stackconfig import StackConfig, _apply_environment, project_name, read_stack_config
+from vaultspec.engine.stackconfig import StackConfig, apply_environment, project_name, read_stack_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_TEXT = "[secret]"
@@ -753,7 +753,7 @@ def stack_config_for(project_dir: Path | None, stack: str, *, decrypt: bool) -> 
     if project_dir is not None:
         return read_stack_config(project_dir, stack, decrypt=decrypt)
     config = StackConfig()
-    _apply_environment(config)
+    apply_environment(config)
     return config
 
 

@@ -129,7 +129,7 @@ def read_stack_config(project_dir: Path, stack: str, *, decrypt: bool) -> StackC
         if not isinstance(document, dict):
             raise StackConfigError(f"{path} must be a mapping")
         _read_entries(config, document, namespace, path, decrypt)
-    _apply_environment(config)
+    apply_environment(config)
     return config
 
 
@@ -174,7 +174,7 @@ def _stack_key(document: dict[str, Any], path: Path) -> bytes:
         raise StackConfigError(f"{path}: {exc}") from None
 
 
-def _apply_environment(config: StackConfig) -> None:
+def apply_environment(config: StackConfig) -> None:
     raw = os.environ.get("PULUMI_CONFIG")
     if raw:
         try:

@@ -32,6 +32,7 @@ from vaultspec.engine.render import (
     Concealed,
     RenderedResource,
     UnsupportedCall,
+    printable,
     reveal,
 )
 from vaultspec.engine.state import ResourceRecord, StackState, StateStore
@@ -75,6 +76,7 @@ class TwinBackend:
         ca_bundle: str,
         store: StateStore,
         state: StackState,
+        persist: Callable[[], None] = lambda: None,
     ) -> None:
         self.identity = identity
         self.arm = arm
@@ -83,6 +85,7 @@ class TwinBackend:
         self.ca_bundle = ca_bundle
         self.store = store
         self.state = state
+        self.persist = persist  # called (under the lock) after each recorded resource: crash-safe state
         self.changes: dict[str, ResourceChange] = {}
         self._generator = AzureMockBackend(identity)
         self._lock = threading.Lock()
@@ -106,7 +109,7 @@ class TwinBackend:
             self._record_change(resource, Action.FAILED, str(exc))
             raise
         except (ArmError, AzureError) as exc:
-            message = f"{resource.type} {resource.name}: {_describe(exc)}"
+            message = f"{resource.type} {resource.name}: {describe_error(exc)}"
             self._record_change(resource, Action.FAILED, message)
             raise ApplyError(message) from None
 
@@ -205,7 +208,7 @@ class TwinBackend:
             raise ApplyError(f"{name}: the name is taken but no soft-deleted object can be recovered") from None
         except HttpResponseError as exc:
             raise ApplyError(
-                f"{name} is soft-deleted and could not be recovered ({_describe(exc)}); "
+                f"{name} is soft-deleted and could not be recovered ({describe_error(exc)}); "
                 "give the deployer recover rights (access.deployer: lifecycle) or recover it by hand"
             ) from None
 
@@ -241,10 +244,11 @@ class TwinBackend:
                 sequence=previous.sequence if previous else self.state.next_sequence(),
                 fingerprint=fingerprint,
                 inputs=resource.printable_inputs(),
-                outputs=_printable(outputs),
+                outputs=printable(outputs),
                 protect=bool(resource.options.protect),
                 sealed=sealed,
             )
+            self.persist()
 
     def _record_change(self, resource: RenderedResource, action: Action, detail: str = "") -> None:
         with self._lock:
@@ -297,13 +301,8 @@ def _without_secrets(outputs: dict[str, Any], kind: ArmResourceType) -> dict[str
     return trimmed
 
 
-def _printable(outputs: dict[str, Any]) -> dict[str, Any]:
-    from vaultspec.engine.render import printable
-
-    return printable(outputs)
-
-
-def _describe(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
+    """Status and error code of a failed call, never its body (which could echo a value)."""
     if isinstance(exc, ArmError):
         return f"{exc.status} {exc.code}: {exc.message}"
     if isinstance(exc, HttpResponseError):
