@@ -7,8 +7,8 @@ spec (which `validate` must refuse without echoing), values written to the twin 
 ARM, an imported private key's d/p/q, and a value `up` generates. Each is searched for as raw bytes,
 hex and base64/base64url at every byte alignment.
 
-The up/down scan is ready for `vaultspec up`/`down` (issue 8): until those commands exist on the CLI
-the test reports an explicit xfail naming what is missing, never a silent skip.
+`up` runs twice (the second run applies nothing) and `down` removes it all; the spec is a `dev-` stack so
+that `up` leaves its resources unprotected and `down` may delete them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from azure.keyvault.keys import JsonWebKey
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.reliability.twinhttp import TwinHttp
+from vaultspec import localhost
 from vaultspec.twin.server import TwinInfo, find_running, stop
 from vaultspec.twin.testing import key_client, secret_client, use_identity_of
 
@@ -126,7 +127,7 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def spec(tmp_path: Path) -> Path:
-    path = tmp_path / "leak.yaml"
+    path = tmp_path / "dev-leak.yaml"  # a dev stack: up does not protect its resources, so down may delete them
     path.write_text(SPEC)
     return path
 
@@ -361,15 +362,7 @@ def test_smoke_reports_and_streams_never_hold_secret_values(
 
 
 # -- up / down (issue 8) --------------------------------------------------------------------------------------
-def _cli_has(command: str) -> bool:
-    from vaultspec.cli import app
-
-    return any((c.name or getattr(c.callback, "__name__", "")) == command for c in app.registered_commands)
-
-
 def test_up_and_down_streams_reports_state_and_store_never_hold_secret_values(spec: Path, tmp_path: Path) -> None:
-    if not (_cli_has("up") and _cli_has("down")):
-        pytest.xfail("`vaultspec up`/`down` are not on the CLI yet (issue 8): their canary scan runs once they are")
     scan = Scan({kind: _canary(kind).encode() for kind in ("env", "config")})
     value = {kind: canary.decode() for kind, canary in scan.canaries.items()}
     data = tmp_path / "up-data"
@@ -383,11 +376,17 @@ def test_up_and_down_streams_reports_state_and_store_never_hold_secret_values(sp
             scan.artifacts[f"{label} JUnit report"] = report_xml.read_bytes()
         info = find_running(data)
         assert info is not None, "`vaultspec up` should leave the twin it started running"
+        localhost.install()
         use_identity_of(info)
-        generated = secret_client(info, "leak-kv").get_secret("generated").value
+        deployed = secret_client(info, "leak-kv")
+        assert deployed.get_secret("from-env").value == value["env"]  # the canaries really went through up
+        assert deployed.get_secret("from-config").value == value["config"]
+        generated = deployed.get_secret("generated").value
         assert generated and generated not in (value["env"], value["config"])
         scan.canaries["generated"] = generated.encode()
-        run_cli(["down", str(spec), "--data", str(data)], scan, "down", env, expect=(0,))
+        down_json = tmp_path / "down.json"
+        run_cli(["down", str(spec), "--data", str(data), "--json", str(down_json)], scan, "down", env, expect=(0,))
+        scan.artifacts["down JSON report"] = down_json.read_bytes()
     finally:
         stop(data)
     scan.add_files(data, "up data dir")  # the twin's store, audit and log, and up's local state
