@@ -30,12 +30,24 @@ from vaultspec.twin import server
 from vaultspec.twin.testing import TWIN_VAULT, start_twin
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a twin may serve from worker processes under a supervisor)."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        for task in Path(f"/proc/{tree[index]}/task").iterdir():
+            tree += [int(child) for child in (task / "children").read_text().split()]
+        index += 1
+    return tree
+
+
 def memory_kib(pid: int) -> dict[str, int]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0])
+    """VmRSS and VmHWM summed over the twin's processes."""
+    fields = {"VmRSS": 0, "VmHWM": 0}
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in fields:
+                fields[name] += int(value.split()[0])
     return fields
 
 

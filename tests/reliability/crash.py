@@ -194,7 +194,7 @@ def run_once(workdir: Path, *, writers: int = 4, seed: int | None = None, max_ac
     try:
         pool.start()
         pool.wait_for(rng.randint(3, max_acks), timeout=120)
-        os.kill(info.pid, signal.SIGKILL)  # while the other writers are mid-request
+        os.killpg(info.pid, signal.SIGKILL)  # the twin's whole process group, mid-request for other writers
     finally:
         pool.join()
         _reap(info.pid)
