@@ -295,3 +295,32 @@ def test_the_dev_stack_deploys_smokes_clean_and_redeploys_with_no_changes(repo_r
     assert "up ok: no changes (21 unchanged)" in second.stdout
     for text in (first.stdout, first.stderr, second.stdout, second.stderr):
         assert CANARY_ENV not in text and CANARY_CONFIG not in text
+
+
+def test_a_vault_changed_behind_the_tools_back_is_put_back(twin, vaultspec, tmp_path):
+    from azure.mgmt.keyvault.models import VaultPatchParameters, VaultPatchProperties
+
+    from vaultspec.twin.testing import mgmt_client
+
+    spec = write(tmp_path, spec_text("e2e-vdrift-kv"))
+    assert vaultspec("up", spec=spec).code == 0
+    with mgmt_client(twin) as arm:
+        patch = VaultPatchParameters(properties=VaultPatchProperties(public_network_access="Disabled"))
+        arm.vaults.update("rg-e2e", "e2e-vdrift-kv", patch)
+    repaired = vaultspec("up", spec=spec)
+    assert repaired.code == 0, repaired.output  # smoke passes again: public access is back on
+    (updated,) = [r for r in repaired.report["resources"] if r["action"] == "update"]
+    assert (updated["type"], updated["name"]) == ("azure-native:keyvault:Vault", "e2e-vdrift-kv")
+    with mgmt_client(twin) as arm:
+        assert arm.vaults.get("rg-e2e", "e2e-vdrift-kv").properties.public_network_access.lower() == "enabled"
+
+
+def test_a_key_change_that_azure_cannot_apply_is_refused_with_advice(twin, vaultspec, tmp_path):
+    spec = write(tmp_path, spec_text("e2e-keychange-kv"), name="dev-keychange.yaml")
+    assert vaultspec("up", spec=spec).code == 0
+    spec.write_text(spec_text("e2e-keychange-kv").replace("curve: P-256", "curve: P-384"))
+    refused = vaultspec("up", spec=spec)
+    assert refused.code == 1
+    assert "this change replaces the key" in refused.output and "rename it in the spec" in refused.output
+    with key_client(twin, "e2e-keychange-kv") as keys:
+        assert keys.get_key("signing").key.crv == "P-256"  # nothing was deleted or half-replaced

@@ -220,7 +220,7 @@ class TwinBackend:
             )
         noun = "key" if kind is KEY else "resource"
         return (
-            f"{resource.type} {resource.name}: this change replaces the {noun}, but Key Vault keep its name reserved "
+            f"{resource.type} {resource.name}: this change replaces the {noun}, but Key Vault keeps its name reserved "
             "after deletion (soft delete); rename it in the spec instead"
         )
 
