@@ -123,8 +123,9 @@ def admin_token(multi: TwinInfo) -> str:
     return token_for(multi, multi.data_plane_resource)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pair(multi: TwinInfo, admin_token: str) -> tuple[Worker, Worker]:
+    """Fresh per test: an idle keep-alive connection is closed by the twin after 75 s."""
     vault = _connections_per_worker(multi, f"{multi.vault_url(VAULT)}/secrets/probe?api-version=7.6", admin_token, 2)
     arm_token = token_for(multi, "https://management.azure.com/")
     arm_url = f"{multi.arm_url}/subscriptions/{multi.subscription_id}/providers/Microsoft.KeyVault/vaults"
