@@ -61,7 +61,10 @@ def start(workers: int, cpus: set[int] | None = None) -> tuple[server.TwinInfo, 
     localhost.install()
     data = Path(tempfile.mkdtemp(prefix="twin-bench-"))
     with affinity(cpus):
-        info = server.start_background(data, vaults=(VAULT,), workers=workers)
+        if workers == 1:  # also runs against the twin from before workers existed (for before/after runs)
+            info = server.start_background(data, vaults=(VAULT,))
+        else:
+            info = server.start_background(data, vaults=(VAULT,), workers=workers)
     return info, data
 
 

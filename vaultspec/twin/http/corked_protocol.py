@@ -48,8 +48,15 @@ class _CorkedTransport:
         return getattr(self._transport, name)
 
 
-class CorkedHttpToolsProtocol(HttpToolsProtocol):
-    """`uvicorn.Config(http=CorkedHttpToolsProtocol)`: httptools parsing, corked writes."""
+class CorkedWrites:
+    """Protocol mixin: hands the protocol a `_CorkedTransport`. Put it before the uvicorn protocol class
+    (`class P(CorkedWrites, HttpToolsProtocol)`), so other mixins' `connection_made` see the corked one."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(_CorkedTransport(transport, self.loop))  # type: ignore[arg-type]
+    loop: asyncio.AbstractEventLoop
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(_CorkedTransport(transport, self.loop))  # type: ignore[misc, arg-type]
+
+
+class CorkedHttpToolsProtocol(CorkedWrites, HttpToolsProtocol):
+    """`uvicorn.Config(http=CorkedHttpToolsProtocol)`: httptools parsing, corked writes."""

@@ -68,7 +68,7 @@ async def _read_json(receive: Receive) -> Any:
             break
     try:
         return json.loads(b"".join(chunks) or b"null")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting ([[[[...]]]])
         raise bad_parameter("The request body is not valid JSON.") from exc
 
 
