@@ -216,3 +216,36 @@ def test_corked_transport_flushes_before_closing() -> None:
 
     real = asyncio.run(scenario())
     assert real.writes == [b"last words"] and real.closed
+
+
+def test_audit_lines_are_json_with_every_field_quoted(tmp_path: Path) -> None:
+    from vaultspec.twin.domain.audit import AuditLog
+
+    log = AuditLog(tmp_path)
+    tricky = 'quote " backslash \\ newline \n nul \x00 euro \u20ac'
+    calls = [
+        {"plane": "data", "operation": "SecretGet", "status": 200, "principal": "p", "app_id": None},
+        {"plane": "arm", "operation": tricky, "status": 403, "principal": tricky, "app_id": tricky},
+        {"plane": "data", "operation": "SecretGet", "status": 200, "principal": "p", "app_id": None},  # repeated
+    ]
+    for index, call in enumerate(calls):
+        log.record(
+            **call,  # type: ignore[arg-type]
+            caller_ip="127.0.0.1",
+            vault=None if index == 1 else "kv",
+            obj=tricky if index == 1 else "name",
+            error_code="ForbiddenByRbac" if index == 1 else None,
+            duration_ms=None if index == 1 else 1.25,
+            request_id=f"id-{index}",
+        )
+    log.close()
+    events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [e["requestId"] for e in events] == ["id-0", "id-1", "id-2"]
+    assert events[1]["operationName"] == tricky and events[1]["principal"] == tricky and events[1]["object"] == tricky
+    assert events[1]["resultType"] == "Failure" and events[1]["errorCode"] == "ForbiddenByRbac"
+    assert events[1]["vault"] is None and events[1]["durationMs"] is None and events[1]["appid"] == tricky
+    assert events[0]["resultType"] == "Success" and events[0]["durationMs"] == 1.25 and events[0]["appid"] is None
+    assert {k: v for k, v in events[2].items() if k not in ("time", "requestId")} == {
+        k: v for k, v in events[0].items() if k not in ("time", "requestId")
+    }
+    assert all(e["time"].endswith("Z") and len(e["time"]) == len("2026-01-01T00:00:00.000Z") for e in events)

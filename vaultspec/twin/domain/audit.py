@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 AUDIT_FILE = "audit.jsonl"
+_FRAGMENTS = 4096
 _quote = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]  # C-accelerated, as json.dumps quotes
 
 
@@ -52,6 +53,9 @@ class AuditLog:
         self._lock = threading.Lock()
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._clock = _Clock()
+        # JSON fragments of the fields that repeat from call to call (same caller, vault, object...).
+        self._heads: dict[tuple[str, str], str] = {}
+        self._whos: dict[tuple[str | None, ...], str] = {}
 
     def record(
         self,
@@ -69,13 +73,25 @@ class AuditLog:
         request_id: str | None = None,
     ) -> None:
         duration = "null" if duration_ms is None else repr(float(duration_ms))
+        head = self._heads.get((plane, operation))
+        if head is None:
+            head = f'"category":"AuditEvent","plane":{_text(plane)},"operationName":{_text(operation)},'
+            if len(self._heads) >= _FRAGMENTS:
+                self._heads.clear()
+            self._heads[(plane, operation)] = head
+        who_key = (error_code, principal, app_id, caller_ip, vault, obj)
+        who = self._whos.get(who_key)
+        if who is None:
+            who = (
+                f'"errorCode":{_text(error_code)},"principal":{_text(principal)},"appid":{_text(app_id)},'
+                f'"callerIpAddress":{_text(caller_ip)},"vault":{_text(vault)},"object":{_text(obj)},'
+            )
+            if len(self._whos) >= _FRAGMENTS:
+                self._whos.clear()
+            self._whos[who_key] = who
         line = (
-            f'{{"time":"{self._clock.now()}","category":"AuditEvent","plane":{_text(plane)},'
-            f'"operationName":{_text(operation)},"resultType":"{"Success" if status < 400 else "Failure"}",'
-            f'"httpStatusCode":{int(status)},"errorCode":{_text(error_code)},"principal":{_text(principal)},'
-            f'"appid":{_text(app_id)},"callerIpAddress":{_text(caller_ip)},"vault":{_text(vault)},'
-            f'"object":{_text(obj)},"durationMs":{duration},'
-            f'"requestId":{_text(request_id)}}}\n'
+            f'{{"time":"{self._clock.now()}",{head}"resultType":"{"Success" if status < 400 else "Failure"}",'
+            f'"httpStatusCode":{int(status)},{who}"durationMs":{duration},"requestId":{_text(request_id)}}}\n'
         ).encode()
         with self._lock:
             if self._fd is not None:

@@ -93,6 +93,7 @@ class TwinEdge:
         self.identity_header = identity_header  # None: token requests all go to the routers
         self.sign_inline = sign_inline  # see hot_paths: True when each worker process has one core
         self._request_id = RequestIds()
+        self._hosts: dict[bytes, tuple[str | None, bool]] = {}  # Host header -> (vault name, is a vault host)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,9 +118,14 @@ class TwinEdge:
         path = scope["path"]
         if "//" in path:
             path = _SLASHES.sub("/", path)
-        host_text = host.decode("latin-1").lower()
-        vault = vault_name_from_host(host_text)
-        is_vault = ".vault.localhost" in host_text
+        known = self._hosts.get(host)
+        if known is None:
+            host_text = host.decode("latin-1").lower()
+            known = (vault_name_from_host(host_text), ".vault.localhost" in host_text)
+            if len(self._hosts) >= 1024:
+                self._hosts.clear()
+            self._hosts[host] = known
+        vault, is_vault = known
         if not is_vault:
             lowered = path.lower()
             if lowered.startswith(("/subscriptions", "/providers")) or "/providers/" in lowered:
