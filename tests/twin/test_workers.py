@@ -61,43 +61,57 @@ def wait_until(condition: Any, timeout: float = 10.0) -> bool:
 
 
 class Worker:
-    """Keep-alive connections (one to a vault host, one to ARM) that the same worker process accepted."""
+    """One keep-alive connection that one worker process accepted, used for every plane.
 
-    def __init__(self, info: TwinInfo, worker: str, vault: requests.Session, arm: requests.Session) -> None:
+    Requests go to https://127.0.0.1:PORT (the certificate names 127.0.0.1) with the plane in the Host
+    header, so `requests` keeps the one connection whichever vault or ARM is addressed.
+    """
+
+    def __init__(self, info: TwinInfo, worker: str, session: requests.Session) -> None:
         self.info = info
         self.id = worker
-        self.session = vault
-        self.arm_session = arm
+        self.session = session
 
     def data(self, method: str, path: str, token: str, body: Any = None, vault: str = VAULT) -> requests.Response:
-        return self._call(self.session, method, f"{self.info.vault_url(vault)}{path}", token, body, API)
+        host = f"{vault}.vault.localhost"
+        return call(self.session, self.info, method, host, path, token, body, API, self.id)
 
     def arm(self, method: str, path: str, token: str, body: Any = None, api: str = "2022-04-01") -> requests.Response:
-        return self._call(self.arm_session, method, f"{self.info.arm_url}{path}", token, body, {"api-version": api})
-
-    def _call(
-        self, session: requests.Session, method: str, url: str, token: str, body: Any, params: dict[str, str]
-    ) -> requests.Response:
-        response = session.request(
-            method,
-            url,
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
-            json=body,
-            verify=self.info.ca_bundle,
-            timeout=30,
-        )
-        assert worker_of(response) == self.id, "the keep-alive connection moved to another worker"
-        return response
+        return call(self.session, self.info, method, "localhost", path, token, body, {"api-version": api}, self.id)
 
 
-def _connections_per_worker(info: TwinInfo, url: str, token: str, count: int) -> dict[str, requests.Session]:
-    """New keep-alive connections to `url` until `count` different workers have accepted one."""
+def call(
+    session: requests.Session,
+    info: TwinInfo,
+    method: str,
+    host: str,
+    path: str,
+    token: str,
+    body: Any = None,
+    params: dict[str, str] | None = None,
+    worker: str | None = None,
+) -> requests.Response:
+    response = session.request(
+        method,
+        f"https://127.0.0.1:{info.port}{path}",
+        params=params,
+        headers={"Host": f"{host}:{info.port}", "Authorization": f"Bearer {token}"},
+        json=body,
+        verify=info.ca_bundle,
+        timeout=30,
+    )
+    if worker is not None:
+        assert worker_of(response) == worker, "the keep-alive connection moved to another worker"
+    return response
+
+
+def _sessions_per_worker(info: TwinInfo, token: str, count: int) -> dict[str, requests.Session]:
+    """New keep-alive connections until `count` different workers have accepted one."""
     found: dict[str, requests.Session] = {}
     for _ in range(80):
         session = requests.Session()
-        response = session.get(url, headers={"Authorization": f"Bearer {token}"}, verify=info.ca_bundle, timeout=30)
-        worker = worker_of(response)
+        probe = call(session, info, "GET", f"{VAULT}.vault.localhost", "/secrets/probe", token, None, API)
+        worker = worker_of(probe)
         if worker in found:
             session.close()
         else:
@@ -126,11 +140,8 @@ def admin_token(multi: TwinInfo) -> str:
 @pytest.fixture
 def pair(multi: TwinInfo, admin_token: str) -> tuple[Worker, Worker]:
     """Fresh per test: an idle keep-alive connection is closed by the twin after 75 s."""
-    vault = _connections_per_worker(multi, f"{multi.vault_url(VAULT)}/secrets/probe?api-version=7.6", admin_token, 2)
-    arm_token = token_for(multi, "https://management.azure.com/")
-    arm_url = f"{multi.arm_url}/subscriptions/{multi.subscription_id}/providers/Microsoft.KeyVault/vaults"
-    arm = _connections_per_worker(multi, f"{arm_url}?api-version=2024-11-01", arm_token, 2)
-    first, second = (Worker(multi, worker, vault[worker], arm[worker]) for worker in vault)
+    sessions = _sessions_per_worker(multi, admin_token, 2)
+    first, second = (Worker(multi, worker, session) for worker, session in sessions.items())
     return first, second
 
 
