@@ -1,7 +1,8 @@
 """`vaultspec twin ...`: run the local Key Vault and point programs at it.
 
-- `serve [--port P] [--data DIR] [--vault NAME]...` — foreground; each `--vault` is created if missing,
-  administered by the twin's default identity (Key Vault Administrator);
+- `serve [--port P] [--data DIR] [--vault NAME]... [--workers N]` — foreground; each `--vault` is created
+  if missing, administered by the twin's default identity (Key Vault Administrator); N server
+  processes share the port (default: one per usable core);
 - `env [--data DIR]` — `export` lines so `eval "$(vaultspec twin env)"` makes any unmodified Azure SDK
   program with DefaultAzureCredential use the running twin;
 - `hosts NAME... [--write]` — `/etc/hosts` lines for `NAME.vault.localhost` (`--write` appends the
@@ -20,7 +21,7 @@ import typer
 
 from vaultspec.twin.domain.vaults import check_vault_name
 from vaultspec.twin.errors import ArmError
-from vaultspec.twin.server import DEFAULT_DATA_DIR, find_running, serve, stop
+from vaultspec.twin.server import DEFAULT_DATA_DIR, find_running, serve, stop, usable_cores
 
 twin_app = typer.Typer(help="The local Key Vault twin.", no_args_is_help=True)
 HOSTS_FILE = Path("/etc/hosts")
@@ -34,6 +35,9 @@ def serve_command(
     port: int = typer.Option(None, "--port", help="HTTPS port (default: the remembered one, else a free one)."),
     data: Path = DATA,
     vault: list[str] = typer.Option([], "--vault", help="Create this vault if missing (repeatable)."),
+    workers: int = typer.Option(
+        None, "--workers", min=1, help="Server processes sharing the port (default: one per usable core)."
+    ),
 ) -> None:
     """Run the twin in the foreground."""
     if find_running(data) is not None:
@@ -45,10 +49,11 @@ def serve_command(
         except ArmError as exc:
             typer.echo(f"error: --vault {name}: {exc.message}", err=True)
             raise typer.Exit(2) from exc
-    typer.echo(f"vaultspec twin: data {data}; Ctrl-C stops it", err=True)
+    count = workers or usable_cores()
+    typer.echo(f"vaultspec twin: data {data}; {count} worker process(es); Ctrl-C stops it", err=True)
     for name in vault:
         typer.echo(f"  vault {name}", err=True)
-    serve(data, port, tuple(vault))
+    serve(data, port, tuple(vault), count)
 
 
 @twin_app.command("env")

@@ -98,7 +98,13 @@ def private_to_der(key: PrivateKey) -> bytes:
 
 
 def private_from_der(der: bytes) -> PrivateKey:
-    key = serialization.load_der_private_key(der, password=None)
+    """Load a private key the twin stored itself.
+
+    Only for DER that `private_to_der` produced from a key pyca generated or validated at import
+    (`import_jwk`), read back through AES-GCM (so it is exactly what was written). That is why the
+    RSA consistency check, which costs ~0.1 s per load, is skipped here and only here.
+    """
+    key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise ValueError("unsupported stored key type")
     return key

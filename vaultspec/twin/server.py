@@ -6,14 +6,17 @@ Public API (other areas build on it; keep it stable):
   `subscription_id`, `default_object_id`, `ca_bundle`, `identity_endpoint`, `identity_header_file`
   (the header secret lives in that 0600 file, not in twin.json), plus `vault_url(name)`, `arm_url`,
   `identity_header()` and `env()` (the variables that point unmodified Azure SDK programs at the twin).
-- `start_background(data_dir, port=None, vaults=()) -> TwinInfo` — start (or reuse) a twin process.
+- `start_background(data_dir, port=None, vaults=(), workers=1) -> TwinInfo` — start (or reuse) a twin.
 - `find_running(data_dir) -> TwinInfo | None`; `stop(data_dir)`.
-- `serve(data_dir, port=None, vaults=())` — run in the foreground (what `vaultspec twin serve` does).
+- `serve(data_dir, port=None, vaults=(), workers=None)` — run in the foreground (what `vaultspec twin
+  serve` does); `workers` defaults to one process per usable core.
 
 The port is remembered in `<data>/port`, so key and secret ids stay valid across restarts. The server
 is uvicorn (httptools + uvloop) over TLS, HTTP/1.1 keep-alive with a 75 s idle timeout, bound to
-127.0.0.1. Body and header limits live in `vaultspec.twin.http.app`; the per-request read deadline
-and head budget (slowloris) in `vaultspec.twin.http.protocol`.
+127.0.0.1. Several workers share one listening socket under a supervising parent
+(`vaultspec.twin.workers`); every cache is per process and re-checked against the store on each
+request (`vaultspec.twin.read_cache`). Body and header limits live in `vaultspec.twin.http.edge`; the
+per-request read deadline and head budget (slowloris) in `vaultspec.twin.http.protocol`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from vaultspec.twin.store import write_private_file
 
@@ -140,11 +144,29 @@ def find_running(data_dir: Path | str = DEFAULT_DATA_DIR) -> TwinInfo | None:
         return None
 
 
-def _build(data_dir: Path, port: int | None, vaults: tuple[str, ...]) -> tuple[object, socket.socket, TwinInfo]:
-    """Backend, app and a listening socket; the runtime file is written once the socket listens."""
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity): the default worker count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Site:
+    """What every worker needs, prepared once by the process that owns the data dir."""
+
+    data_dir: Path
+    port: int
+    server_cert: Path
+    server_key: Path
+    identity_header: str
+
+
+def _prepare(data_dir: Path, port: int | None, vaults: tuple[str, ...]) -> tuple[_Site, TwinInfo]:
+    """TLS files, identity header, store (migrated, `vaults` created); nothing is left open afterwards."""
     from vaultspec.twin.domain.backend import TwinBackend
-    from vaultspec.twin.http.app import create_app
-    from vaultspec.twin.http.identity import IDENTITY_PATH
+    from vaultspec.twin.http.identity_token import IDENTITY_PATH
     from vaultspec.twin.tls import ensure_tls
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -152,65 +174,128 @@ def _build(data_dir: Path, port: int | None, vaults: tuple[str, ...]) -> tuple[o
     tls = ensure_tls(data_dir)
     header = _identity_header(data_dir)
     backend = TwinBackend(data_dir, port)
-    for name in vaults:
-        backend.ensure_admin_vault(name)
-    app = create_app(backend, header)
+    try:
+        for name in vaults:
+            backend.ensure_admin_vault(name)
+        ids = backend.ids
+    finally:
+        backend.close()
+    info = TwinInfo(
+        data_dir=str(data_dir.resolve()),
+        port=port,
+        pid=os.getpid(),
+        tenant_id=ids.tenant_id,
+        subscription_id=ids.subscription_id,
+        default_object_id=ids.default_object_id,
+        ca_bundle=str(tls.ca_cert.resolve()),
+        identity_endpoint=f"https://localhost:{port}{IDENTITY_PATH}",
+        identity_header_file=str((data_dir / IDENTITY_HEADER_FILE).resolve()),
+    )
+    return _Site(data_dir, port, tls.server_cert, tls.server_key, header), info
+
+
+def _listen(port: int) -> socket.socket:
+    """The one listening socket every worker accepts from (so a second twin on the port fails to bind)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
     sock.listen(2048)
     sock.set_inheritable(True)
-    info = TwinInfo(
-        data_dir=str(data_dir.resolve()),
-        port=port,
-        pid=os.getpid(),
-        tenant_id=backend.ids.tenant_id,
-        subscription_id=backend.ids.subscription_id,
-        default_object_id=backend.ids.default_object_id,
-        ca_bundle=str(tls.ca_cert.resolve()),
-        identity_endpoint=f"https://localhost:{port}{IDENTITY_PATH}",
-        identity_header_file=str((data_dir / IDENTITY_HEADER_FILE).resolve()),
-    )
-    return (app, backend, tls), sock, info
+    return sock
 
 
-def serve(data_dir: Path | str = DEFAULT_DATA_DIR, port: int | None = None, vaults: tuple[str, ...] = ()) -> None:
-    """Run the twin in the foreground until SIGINT/SIGTERM."""
+def _run_worker(site: _Site, sock: socket.socket, sign_inline: bool) -> None:
+    """Serve on `sock` until SIGINT/SIGTERM: uvicorn over TLS, the edge in front, FastAPI built behind it."""
     import uvicorn
 
+    from vaultspec.twin.domain.backend import TwinBackend
+    from vaultspec.twin.http.deferred_app import DeferredApp
+    from vaultspec.twin.http.edge import TwinEdge
     from vaultspec.twin.http.protocol import TwinHttpProtocol
 
-    data_dir = Path(data_dir)
-    running = find_running(data_dir)
-    if running is not None:
-        raise RuntimeError(f"a twin already serves {data_dir} (pid {running.pid}, port {running.port})")
-    (app, backend, tls), sock, info = _build(data_dir, port, vaults)
+    backend = TwinBackend(site.data_dir, site.port)
+
+    def build_routers() -> Any:
+        from vaultspec.twin.http.app import create_routers
+
+        return create_routers(backend, site.identity_header)
+
+    routers = DeferredApp(build_routers)
+
+    class TwinServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            routers.start()  # only once listening: the first answers need no FastAPI
+
     config = uvicorn.Config(
-        app,
-        http=TwinHttpProtocol,  # httptools + request read deadline + head budget
+        TwinEdge(routers, backend, site.identity_header, sign_inline),
+        http=TwinHttpProtocol,  # httptools + corked writes + request read deadline + head budget
         loop="uvloop",
         lifespan="off",
-        ssl_certfile=str(tls.server_cert),
-        ssl_keyfile=str(tls.server_key),
+        ssl_certfile=str(site.server_cert),
+        ssl_keyfile=str(site.server_key),
         timeout_keep_alive=IDLE_TIMEOUT_S,
         timeout_graceful_shutdown=1,
         log_level="warning",
         access_log=False,
         server_header=False,
         date_header=True,
+        proxy_headers=False,  # the caller is who the socket says (firewall rules depend on it)
     )
-    server = uvicorn.Server(config)
+    # uvicorn re-raises the signal it stopped on; SIGTERM's default action would then end the process
+    # before the store is closed, so SIGTERM becomes SystemExit here.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        TwinServer(config).run(sockets=[sock])
+    finally:
+        backend.close()
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def serve(
+    data_dir: Path | str = DEFAULT_DATA_DIR,
+    port: int | None = None,
+    vaults: tuple[str, ...] = (),
+    workers: int | None = None,
+) -> None:
+    """Run the twin in the foreground until SIGINT/SIGTERM.
+
+    `workers` processes (default: one per usable core) accept from one listening socket; with more
+    than one, this process supervises them (`vaultspec.twin.workers`) and is the pid in twin.json.
+    """
+    data_dir = Path(data_dir)
+    count = usable_cores() if workers is None else workers
+    if count < 1:
+        raise ValueError("workers must be at least 1")
+    running = find_running(data_dir)
+    if running is not None:
+        raise RuntimeError(f"a twin already serves {data_dir} (pid {running.pid}, port {running.port})")
+    site, info = _prepare(data_dir, port, vaults)
+    sock = _listen(site.port)
     runtime = data_dir / RUNTIME_FILE
     tmp = runtime.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(info), indent=2))
     os.replace(tmp, runtime)
+    sign_inline = count >= usable_cores()
     try:
-        server.run(sockets=[sock])
+        if count == 1:
+            _run_worker(site, sock, sign_inline)
+        else:
+            import uvicorn.protocols.http.httptools_impl  # noqa: F401  (imported once, before the forks)
+            import uvloop  # noqa: F401
+
+            from vaultspec.twin.http import corked_protocol, deferred_app, edge  # noqa: F401
+            from vaultspec.twin.workers import supervise
+
+            supervise(count, lambda: _run_worker(site, sock, sign_inline))
     finally:
+        sock.close()
         current = read_info(data_dir)
         if current is not None and current.pid == os.getpid():
             runtime.unlink(missing_ok=True)
-        backend.close()  # type: ignore[attr-defined]
 
 
 def ensure_vaults(data_dir: Path | str, vaults: tuple[str, ...]) -> None:
@@ -248,8 +333,13 @@ def start_background(
     port: int | None = None,
     vaults: tuple[str, ...] = (),
     timeout: float = 30.0,
+    workers: int = 1,
 ) -> TwinInfo:
-    """Start a twin process for `data_dir` (or reuse the one running) and wait until it answers TLS."""
+    """Start a twin process for `data_dir` (or reuse the one running) and wait until it answers TLS.
+
+    `workers` server processes (default 1, a single process: light for test sessions; `twin serve`
+    defaults to one per core). A twin already running is reused whatever its worker count.
+    """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     running = find_running(data_dir)
@@ -257,7 +347,7 @@ def start_background(
         ensure_vaults(data_dir, vaults)
         return running
     (data_dir / RUNTIME_FILE).unlink(missing_ok=True)
-    command = [sys.executable, "-m", "vaultspec.twin.server", "--data", str(data_dir)]
+    command = [sys.executable, "-m", "vaultspec.twin.server", "--data", str(data_dir), "--workers", str(workers)]
     if port is not None:
         command += ["--port", str(port)]
     for name in vaults:
@@ -299,15 +389,16 @@ def stop(data_dir: Path | str = DEFAULT_DATA_DIR, timeout: float = 10.0) -> bool
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m vaultspec.twin.server --data DIR [--port P] [--vault NAME]...` (start_background)."""
+    """`python -m vaultspec.twin.server --data DIR [--port P] [--vault NAME]... [--workers N]`."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="vaultspec.twin.server")
     parser.add_argument("--data", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--port", type=int)
     parser.add_argument("--vault", action="append", default=[])
+    parser.add_argument("--workers", type=int, help="server processes (default: one per usable core)")
     args = parser.parse_args(argv)
-    serve(Path(args.data), args.port, tuple(args.vault))
+    serve(Path(args.data), args.port, tuple(args.vault), args.workers)
 
 
 if __name__ == "__main__":

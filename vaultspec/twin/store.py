@@ -7,6 +7,8 @@ Invariants this module keeps:
   `nonce || AES-GCM(master key, value, aad=row identity)`, so a sealed value cannot be moved to
   another row either. The 32-byte master key lives in `<data>/master.key` (mode 0600);
 - one connection per thread (SQLite connections are not shared across threads);
+- `cached()` reads go through a per-process `ReadCache` that any commit, from any connection or
+  process, invalidates (`PRAGMA data_version`); reads inside a write transaction bypass it;
 - the schema is versioned in `schema_migrations`; `MIGRATIONS` only ever grows.
 
 The store knows rows, not rules: soft delete, access and validation live in `domain/`.
@@ -18,13 +20,17 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from vaultspec.twin.read_cache import ReadCache
+
+T = TypeVar("T")
 
 DB_FILE = "twin.db"
 MASTER_KEY_FILE = "master.key"
@@ -156,7 +162,9 @@ class Store:
         self.path = self.data_dir / DB_FILE
         self.sealer = Sealer(load_master_key(self.data_dir))
         self._local = threading.local()
+        self._owner = threading.get_ident()
         self._migrate()
+        self.cache = ReadCache(self.path)
 
     # -- connections and transactions -------------------------------------------------------
     def conn(self) -> sqlite3.Connection:
@@ -184,11 +192,21 @@ class Store:
             raise
         conn.execute("COMMIT")
 
+    def cached(self, key: Any, load: Callable[[], T]) -> T:
+        """`load()` memoised until the next commit anywhere (see `ReadCache`); uncached inside a write."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and conn.in_transaction:
+            return load()
+        return self.cache.get(key, load)
+
     def close(self) -> None:
+        """Close the calling thread's connection; from the thread that opened the store, the cache's too."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        if threading.get_ident() == self._owner:
+            self.cache.close()
 
     def _migrate(self) -> None:
         conn = self.conn()
@@ -340,7 +358,6 @@ class Store:
                 "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
                 (record_id, record_type, scope, json.dumps(body)),
             )
-            self._bump_records(conn)
 
     def get_record(self, record_id: str) -> dict[str, Any] | None:
         row = self.conn().execute("SELECT body FROM records WHERE id=?", (record_id,)).fetchone()
@@ -349,16 +366,7 @@ class Store:
     def delete_record(self, record_id: str) -> bool:
         with self.transaction() as conn:
             deleted = conn.execute("DELETE FROM records WHERE id=?", (record_id,)).rowcount > 0
-            self._bump_records(conn)
         return deleted
-
-    @staticmethod
-    def _bump_records(conn: sqlite3.Connection) -> None:
-        """Move `records_generation` so readers that cache role assignments reload them."""
-        conn.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('records_generation', "
-            "CAST(COALESCE((SELECT value FROM meta WHERE key='records_generation'), 0) + 1 AS TEXT))"
-        )
 
     def list_records(self, record_type: str) -> list[tuple[str, dict[str, Any]]]:
         rows = (

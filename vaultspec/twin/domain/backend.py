@@ -8,7 +8,6 @@ role assignments and ids stay valid across restarts.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from vaultspec.twin.domain.access import OPERATIONS, Assignment, Decision, decide
 from vaultspec.twin.domain.audit import AuditLog
 from vaultspec.twin.domain.keys import KeyService
-from vaultspec.twin.domain.objects import backup_key_from_master
+from vaultspec.twin.domain.objects import VaultRef, backup_key_from_master
 from vaultspec.twin.domain.records import RecordService
 from vaultspec.twin.domain.roles import ROLES_BY_NAME
 from vaultspec.twin.domain.secrets import SecretService
@@ -26,6 +25,15 @@ from vaultspec.twin.tokens import Principal, TokenAuthority
 
 DEFAULT_RESOURCE_GROUP = "vaultspec-twin"
 DEFAULT_LOCATION = "local"
+
+
+@dataclass(frozen=True)
+class DataPlaneAccess:
+    """What one data-plane call may do: its vault (None: no such active vault) and the decision."""
+
+    row: VaultRow | None
+    ref: VaultRef | None
+    decision: Decision
 
 
 @dataclass(frozen=True)
@@ -62,8 +70,7 @@ class TwinBackend:
         self.secrets = SecretService(self.store, backup_key)
         self.records = RecordService(self.store, self.ids.subscription_id, self.ids.default_object_id)
         self.audit = AuditLog(self.data_dir)
-        self._assignments: tuple[str | None, list[Assignment]] = ("", [])
-        self._lock = threading.Lock()
+        self._audiences = frozenset({self.data_plane_audience, self.data_plane_audience + "/"})
 
     @property
     def data_plane_audience(self) -> str:
@@ -71,16 +78,32 @@ class TwinBackend:
 
     @property
     def data_plane_audiences(self) -> frozenset[str]:
-        return frozenset({self.data_plane_audience, self.data_plane_audience + "/"})
+        return self._audiences
 
     # -- access ----------------------------------------------------------------------------------
     def _current_assignments(self) -> list[Assignment]:
-        """Role assignments, re-read only when the records generation moved (cheap hot path)."""
-        generation = self.store.get_meta("records_generation")
-        if generation != self._assignments[0]:
-            with self._lock:
-                self._assignments = (generation, self.records.assignments())
-        return self._assignments[1]
+        """Role assignments, re-read only after a commit (cheap hot path)."""
+        return self.store.cached(("assignments",), self.records.assignments)
+
+    def access(
+        self, vault_name: str, principal: Principal, operation: str, object_name: str | None, caller_ip: str
+    ) -> DataPlaneAccess:
+        """The vault and the decision for one data-plane call, remembered until the next commit anywhere.
+
+        Everything a decision depends on (vault row: access policies, RBAC flag, firewall; role
+        assignments) lives in the store, so the store's generation is the right invalidation.
+        """
+        key = ("access", vault_name.lower(), principal.object_id, principal.app_id, operation, object_name, caller_ip)
+        return self.store.cached(key, lambda: self._access(vault_name, principal, operation, object_name, caller_ip))
+
+    def _access(
+        self, vault_name: str, principal: Principal, operation: str, object_name: str | None, caller_ip: str
+    ) -> DataPlaneAccess:
+        row = self.vaults.active(vault_name)
+        if row is None:
+            return DataPlaneAccess(None, None, Decision(False))
+        decision = self.authorize(row, principal, operation, object_name, caller_ip)
+        return DataPlaneAccess(row, self.vaults.ref(row), decision)
 
     def authorize(
         self, vault: VaultRow, principal: Principal, operation: str, object_name: str | None, caller_ip: str

@@ -15,8 +15,6 @@ module: bundles carry the public JWK only. -HSM keys are never exportable.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from vaultspec.twin import crypto
@@ -53,35 +51,12 @@ def duration_days(value: Any, field: str) -> int:
     return years * 365 + months * 30 + days
 
 
-class _KeyCache:
-    """Parsed private keys by sealed payload (immutable per version): no DER parse on the hot path."""
-
-    def __init__(self, limit: int = 512) -> None:
-        self._items: OrderedDict[bytes, crypto.PrivateKey] = OrderedDict()
-        self._lock = threading.Lock()
-        self._limit = limit
-
-    def get(self, store: Store, row: VersionRow) -> crypto.PrivateKey:
-        with self._lock:
-            key = self._items.get(row.payload)
-            if key is not None:
-                self._items.move_to_end(row.payload)
-                return key
-        key = crypto.private_from_der(store.open_payload(row))
-        with self._lock:
-            self._items[row.payload] = key
-            if len(self._items) > self._limit:
-                self._items.popitem(last=False)
-        return key
-
-
 class KeyService:
     """The key half of a vault's data plane."""
 
     def __init__(self, store: Store, backup_key: bytes) -> None:
         self.store = store
         self.objects = ObjectKind(store, "key", backup_key)
-        self._keys = _KeyCache()
 
     # -- shapes --------------------------------------------------------------------------------
     def bundle(self, vault: VaultRef, row: VersionRow) -> dict[str, Any]:
@@ -381,7 +356,18 @@ class KeyService:
                 raise forbidden(f"Operation {op} is not allowed on a key that is not yet valid.", "KeyNotYetValid")
             if attrs.get("exp") is not None and stamp >= attrs["exp"]:
                 raise forbidden(f"Operation {op} is not allowed on an expired key.", "KeyExpired")
-        return row, self._keys.get(self.store, row)
+        return row, self._private_key(row)
+
+    def _private_key(self, row: VersionRow) -> crypto.PrivateKey:
+        """The parsed private key of a version, cached by its sealed payload until the next commit.
+
+        The sealed payload is unique per stored version (random nonce), so a restored or re-created
+        key never meets another's cache entry; any commit (a delete or purge is one) empties the cache
+        at the next request, so a removed key's parsed material does not linger.
+        """
+        return self.store.cached(
+            ("private-key", row.payload), lambda: crypto.private_from_der(self.store.open_payload(row))
+        )
 
     def _kid(self, vault: VaultRef, row: VersionRow) -> str:
         return f"{vault.url}/keys/{row.name}/{row.version}"

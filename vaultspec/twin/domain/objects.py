@@ -149,6 +149,11 @@ class ObjectKind:
         return row
 
     def version(self, vault: VaultRef, name: str, version: str = "") -> VersionRow:
+        """A version of an active object (the latest for ""); cached until the next commit, never mutate it."""
+        key = ("version", self.kind, vault.name.lower(), name.lower(), version.lower())
+        return self.store.cached(key, lambda: self._version(vault, name, version))
+
+    def _version(self, vault: VaultRef, name: str, version: str) -> VersionRow:
         self.active(vault, name)
         row = self.store.get_version(vault.name, self.kind, name, version)
         if row is None:

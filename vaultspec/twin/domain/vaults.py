@@ -198,6 +198,10 @@ class VaultService:
 
     # -- data plane view -----------------------------------------------------------------------
     def active(self, name: str) -> VaultRow | None:
+        """The vault unless missing or soft-deleted (cached until the next commit; do not mutate it)."""
+        return self.store.cached(("active-vault", name.lower()), lambda: self._active(name))
+
+    def _active(self, name: str) -> VaultRow | None:
         row = self.store.get_vault(name)
         return row if row is not None and row.deleted_at is None else None
 

@@ -11,35 +11,16 @@ identity resource id to a stable GUID.
 from __future__ import annotations
 
 import hmac
-import uuid
 
 from fastapi import APIRouter, Query, Request, Response
 
-from vaultspec.twin.errors import ArmError
 from vaultspec.twin.http.auth import backend_of
+from vaultspec.twin.http.identity_token import IDENTITY_PATH, principal_for, token_answer
 from vaultspec.twin.http.responses import json_response
 from vaultspec.twin.http.schemas import ArmErrorBody, IdentityErrorBody, TokenResponse, doc
 
 router = APIRouter(tags=["identity"])
-IDENTITY_PATH = "/msi/token"
-
-
-def _principal(
-    client_id: str | None,
-    object_id: str | None,
-    principal_id: str | None,
-    mi_res_id: str | None,
-    default: str,
-) -> str:
-    for value in (client_id, object_id, principal_id):
-        if value:
-            try:
-                return str(uuid.UUID(value))
-            except ValueError as exc:
-                raise ArmError(400, "invalid_request", "client_id/object_id/principal_id must be a GUID") from exc
-    if mi_res_id:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, mi_res_id.lower()))
-    return default
+__all__ = ["IDENTITY_PATH", "router"]
 
 
 @router.get(
@@ -71,15 +52,6 @@ async def get_token(
         )
     if not resource:
         return json_response({"error": "invalid_request", "error_description": "resource is required"}, 400)
-    object_id_value = _principal(client_id, object_id, principal_id, mi_res_id, backend.ids.default_object_id)
-    token, expires = backend.tokens.issue(resource, object_id_value)
+    object_id_value = principal_for(client_id, object_id, principal_id, mi_res_id, backend.ids.default_object_id)
     request.state.principal = object_id_value
-    return json_response(
-        {
-            "access_token": token,
-            "expires_on": str(expires),
-            "resource": resource,
-            "token_type": "Bearer",
-            "client_id": object_id_value,
-        }
-    )
+    return json_response(token_answer(backend, resource, object_id_value))

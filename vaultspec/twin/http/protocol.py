@@ -22,6 +22,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from vaultspec.twin.http.corked_protocol import CorkedWrites
+
 READ_TIMEOUT_S = float(os.environ.get("VAULTSPEC_TWIN_READ_TIMEOUT_S", "10"))
 MAX_HEAD_BYTES = 64 * 1024  # request line + headers; the ASGI edge refuses > 32 KiB of headers with 431 itself
 
@@ -101,5 +103,5 @@ class RequestReadLimits:
         self.transport.close()  # connection_lost tells a running handler that the client is gone
 
 
-class TwinHttpProtocol(RequestReadLimits, HttpToolsProtocol):
-    """uvicorn's httptools protocol with the twin's read limits: what `vaultspec.twin.server` serves with."""
+class TwinHttpProtocol(CorkedWrites, RequestReadLimits, HttpToolsProtocol):
+    """What `vaultspec.twin.server` serves with: httptools parsing, corked writes, the read limits."""

@@ -1,0 +1,86 @@
+"""Who is calling and may they: the data plane's authentication and authorization, without FastAPI.
+
+Data plane (`NAME.vault.localhost`): no bearer token -> 401 with the Key Vault challenge
+`Bearer authorization="https://login.windows.net/<tenant>", resource="https://vault.localhost:<port>"`
+(answered before the body is looked at: the SDK's first request has none); a token that fails
+validation (signature, RS256, issuer, data-plane audience, tenant, time) -> the same 401. Then the
+vault must exist (404 VaultNotFound), and the backend decides (403 ForbiddenBy*).
+
+Both the raw-ASGI hot paths and the FastAPI dependencies (`auth.DataPlane`) use these functions,
+so this module imports nothing of FastAPI: the twin answers its first requests before FastAPI loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vaultspec.twin.domain.backend import TwinBackend
+from vaultspec.twin.domain.objects import VaultRef
+from vaultspec.twin.errors import KeyVaultError
+from vaultspec.twin.store import VaultRow
+from vaultspec.twin.tokens import InvalidToken, Principal
+
+VAULT_SUFFIX = ".vault.localhost"
+
+
+class Unauthorized(KeyVaultError):
+    """401 with the Bearer challenge header (built by whoever answers)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(401, "Unauthorized", message)
+
+
+def vault_name_from_host(host: str) -> str | None:
+    """`kv1.vault.localhost:8443` -> `kv1`; None for hosts that are not vaults."""
+    host = host.lower()
+    host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if host.endswith(VAULT_SUFFIX) and len(host) > len(VAULT_SUFFIX):
+        name = host[: -len(VAULT_SUFFIX)]
+        return name if "." not in name else None
+    return None
+
+
+def challenge_header(backend: TwinBackend) -> str:
+    return (
+        f'Bearer authorization="https://login.windows.net/{backend.ids.tenant_id}", '
+        f'resource="{backend.data_plane_audience}"'
+    )
+
+
+@dataclass(frozen=True)
+class DataPlaneCall:
+    """An authenticated, authorized data-plane call on one vault."""
+
+    vault: VaultRef
+    row: VaultRow
+    principal: Principal
+
+
+def authenticate(backend: TwinBackend, authorization: str | None) -> Principal:
+    """The caller of a data-plane request, from its Authorization header (401 otherwise)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("AKV10000: Request is missing a Bearer or PoP token.")
+    try:
+        return backend.tokens.validate(token, backend.data_plane_audiences)
+    except InvalidToken as exc:
+        raise Unauthorized(f"AKV10022: Invalid token: {exc}.") from exc
+
+
+def authorize(
+    backend: TwinBackend,
+    principal: Principal,
+    vault_name: str | None,
+    operation: str,
+    object_name: str | None,
+    client: str,
+) -> DataPlaneCall:
+    """Find the vault (404 VaultNotFound) and decide (403 ForbiddenBy*)."""
+    access = backend.access(vault_name, principal, operation, object_name, client) if vault_name else None
+    if access is None or access.row is None or access.ref is None:
+        raise KeyVaultError(404, "VaultNotFound", f"The vault '{vault_name or ''}' does not exist.")
+    decision = access.decision
+    if not decision.allowed:
+        raise KeyVaultError(403, "Forbidden", decision.message, decision.inner_code)
+    return DataPlaneCall(access.ref, access.row, principal)
