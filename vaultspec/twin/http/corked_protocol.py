@@ -54,4 +54,3 @@ class CorkedWrites:
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(_CorkedTransport(transport, self.loop))  # type: ignore[misc, arg-type]
-
