@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from vaultspec.catalog.roles import BUILT_IN_ROLES, GENERIC_ROLES
 from vaultspec.policies.graph import StackView, vault_id_parts
 from vaultspec.policies.rule import Rule, Sources, StackFinding, StackUnchecked, Subject, resource_rule, stack_rule
 from vaultspec.policies.rules.vault import is_vault
@@ -16,14 +17,17 @@ PERMISSION_KINDS = ("keys", "secrets", "certificates", "storage")
 
 # Roles that let the holder take over a vault: full data-plane control including purge, or the right
 # to grant itself any data-plane role. Standing grants of these to workloads are what attackers use.
+PRIVILEGED_ROLE_NAMES = (
+    "Owner",
+    "Contributor",
+    "User Access Administrator",
+    "Role Based Access Control Administrator",
+    "Key Vault Administrator",
+    "Key Vault Contributor",
+    "Key Vault Data Access Administrator",
+)
 PRIVILEGED_ROLES: dict[str, str] = {
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
-    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
-    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
-    "f25e0fa2-a7c8-4377-a976-54943a77a395": "Key Vault Contributor",
-    "8b54135c-b56d-4d72-a534-26097cfdc8d8": "Key Vault Data Access Administrator",
+    role.guid: role.name for role in BUILT_IN_ROLES + GENERIC_ROLES if role.name in PRIVILEGED_ROLE_NAMES
 }
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 _PRINCIPAL_WORDS = {

@@ -58,6 +58,24 @@ CERTIFICATE_PERMISSIONS: tuple[str, ...] = (
     "restore",
 )
 
+STORAGE_PERMISSIONS: tuple[str, ...] = (
+    "all",
+    "get",
+    "list",
+    "delete",
+    "set",
+    "update",
+    "regeneratekey",
+    "recover",
+    "purge",
+    "backup",
+    "restore",
+    "setsas",
+    "listsas",
+    "getsas",
+    "deletesas",
+)
+
 
 def canonical(permission: str, allowed: tuple[str, ...]) -> str | None:
     """The canonical spelling of `permission`, or None when it is not a known permission."""

@@ -154,6 +154,13 @@ GENERIC_ROLES: tuple[BuiltInRole, ...] = (
     ),
     BuiltInRole("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7", (), "View all resources.", ("*/read",)),
     BuiltInRole(
+        "Role Based Access Control Administrator",
+        "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+        (),
+        "Manage access to Azure resources by assigning roles using Azure RBAC.",
+        ("Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"),
+    ),
+    BuiltInRole(
         "User Access Administrator",
         "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
         (),

@@ -116,30 +116,6 @@ OPERATIONS: dict[str, Operation] = {
     ),
 }
 
-KEY_PERMISSIONS = [
-    "get",
-    "list",
-    "update",
-    "create",
-    "import",
-    "delete",
-    "recover",
-    "backup",
-    "restore",
-    "decrypt",
-    "encrypt",
-    "unwrapKey",
-    "wrapKey",
-    "verify",
-    "sign",
-    "purge",
-    "rotate",
-    "getrotationpolicy",
-    "setrotationpolicy",
-    "release",
-]
-SECRET_PERMISSIONS = ["get", "list", "set", "delete", "recover", "backup", "restore", "purge"]
-
 
 @dataclass(frozen=True)
 class Decision:

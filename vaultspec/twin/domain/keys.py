@@ -83,13 +83,6 @@ class KeyService:
             out["tags"] = row.meta["tags"]
         return out
 
-    def deleted_fields(self, vault: VaultRef, name: str, deleted_at: float, purge_at: float | None) -> dict[str, Any]:
-        return {
-            "recoveryId": f"{vault.url}/deletedkeys/{name}",
-            "deletedDate": int(deleted_at),
-            "scheduledPurgeDate": int(purge_at) if purge_at else None,
-        }
-
     # -- create / import -----------------------------------------------------------------------
     def _key_ops(self, raw: Any, base_kty: str) -> list[str]:
         if raw is None:
@@ -221,21 +214,21 @@ class KeyService:
         obj, latest = self.objects.delete(vault, name)
         return {
             **self.bundle(vault, latest),
-            **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at),
+            **self.objects.deleted_fields(vault, obj, latest.name),
         }
 
     def get_deleted_key(self, vault: VaultRef, name: str) -> dict[str, Any]:
         obj, latest = self.objects.deleted(vault, name)
         return {
             **self.bundle(vault, latest),
-            **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at),
+            **self.objects.deleted_fields(vault, obj, latest.name),
         }
 
     def list_deleted_keys(self, vault: VaultRef) -> list[dict[str, Any]]:
         return [
             {
                 **self.item(vault, latest),
-                **self.deleted_fields(vault, latest.name, obj.deleted_at or 0, obj.purge_at),
+                **self.objects.deleted_fields(vault, obj, latest.name),
             }
             for obj, latest in self.objects.list_deleted(vault)
         ]

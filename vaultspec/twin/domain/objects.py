@@ -134,6 +134,14 @@ class ObjectKind:
         self.kind = kind
         self._backup = Sealer(backup_key)
 
+    def deleted_fields(self, vault: VaultRef, obj: ObjectRow, name: str) -> dict[str, Any]:
+        """What a deleted key or secret adds to its bundle: recovery id and the deletion/purge dates."""
+        return {
+            "recoveryId": f"{vault.url}/deleted{self.kind}s/{name}",
+            "deletedDate": int(obj.deleted_at or 0),
+            "scheduledPurgeDate": int(obj.purge_at) if obj.purge_at else None,
+        }
+
     # -- lookups -------------------------------------------------------------------------------
     def _object(self, vault: VaultRef, name: str) -> ObjectRow | None:
         row = self.store.get_object(vault.name, self.kind, name)

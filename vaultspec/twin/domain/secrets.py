@@ -44,15 +44,6 @@ class SecretService:
             out["tags"] = meta["tags"]
         return out
 
-    def _deleted_fields(
-        self, vault: VaultRef, name: str, deleted_at: float | None, purge_at: float | None
-    ) -> dict[str, Any]:
-        return {
-            "recoveryId": f"{vault.url}/deletedsecrets/{name}",
-            "deletedDate": int(deleted_at or 0),
-            "scheduledPurgeDate": int(purge_at) if purge_at else None,
-        }
-
     def set_secret(self, vault: VaultRef, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """PUT /secrets/{name}: a new version."""
         check_name(name, "secret")
@@ -104,21 +95,21 @@ class SecretService:
         obj, latest = self.objects.delete(vault, name)
         return {
             **self._properties(vault, latest),
-            **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at),
+            **self.objects.deleted_fields(vault, obj, latest.name),
         }
 
     def get_deleted_secret(self, vault: VaultRef, name: str) -> dict[str, Any]:
         obj, latest = self.objects.deleted(vault, name)
         return {
             **self._properties(vault, latest),
-            **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at),
+            **self.objects.deleted_fields(vault, obj, latest.name),
         }
 
     def list_deleted_secrets(self, vault: VaultRef) -> list[dict[str, Any]]:
         return [
             {
                 **self._properties(vault, latest),
-                **self._deleted_fields(vault, latest.name, obj.deleted_at, obj.purge_at),
+                **self.objects.deleted_fields(vault, obj, latest.name),
             }
             for obj, latest in self.objects.list_deleted(vault)
         ]

@@ -19,54 +19,24 @@ import time
 import uuid
 from typing import Any
 
-from vaultspec.twin.domain.access import KEY_PERMISSIONS, SECRET_PERMISSIONS
+from vaultspec.catalog.permissions import (
+    CERTIFICATE_PERMISSIONS,
+    KEY_PERMISSIONS,
+    SECRET_PERMISSIONS,
+    STORAGE_PERMISSIONS,
+)
 from vaultspec.twin.domain.objects import VaultRef
 from vaultspec.twin.errors import ArmError, arm_bad_request
 from vaultspec.twin.store import Store, VaultRow
 
 VAULT_TYPE = "Microsoft.KeyVault/vaults"
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
-CERT_PERMISSIONS = [
-    "all",
-    "get",
-    "list",
-    "delete",
-    "create",
-    "import",
-    "update",
-    "managecontacts",
-    "getissuers",
-    "listissuers",
-    "setissuers",
-    "deleteissuers",
-    "manageissuers",
-    "recover",
-    "purge",
-    "backup",
-    "restore",
-]
-STORAGE_PERMISSIONS = [
-    "all",
-    "get",
-    "list",
-    "delete",
-    "set",
-    "update",
-    "regeneratekey",
-    "recover",
-    "purge",
-    "backup",
-    "restore",
-    "setsas",
-    "listsas",
-    "getsas",
-    "deletesas",
-]
+# Permission names ARM accepts in an access policy entry, compared case-insensitively.
 _PERMISSIONS = {
-    "keys": {p.lower() for p in [*KEY_PERMISSIONS, "all"]},
-    "secrets": {p.lower() for p in [*SECRET_PERMISSIONS, "all"]},
-    "certificates": set(CERT_PERMISSIONS),
-    "storage": set(STORAGE_PERMISSIONS),
+    "keys": {p.lower() for p in KEY_PERMISSIONS},
+    "secrets": {p.lower() for p in SECRET_PERMISSIONS},
+    "certificates": {p.lower() for p in CERTIFICATE_PERMISSIONS},
+    "storage": {p.lower() for p in STORAGE_PERMISSIONS},
 }
 RBAC_DEFAULT_FROM = "2026-02-01"
 
