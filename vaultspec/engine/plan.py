@@ -46,16 +46,20 @@ EXIT_POLICY_VIOLATION = 3
 
 def policy_inputs(value: Any, unknown: str) -> Any:
     """Inputs as the policy engine sees them at preview: secrets as "[secret]", unknowns as its sentinel."""
-    from vaultspec.engine.render import UNKNOWN, Concealed
+    from vaultspec.engine.render import UNKNOWN, Concealed  # imported once per call, not once per value
 
-    if isinstance(value, Concealed):
+    return _policy_value(value, unknown, Concealed, UNKNOWN)
+
+
+def _policy_value(value: Any, unknown: str, concealed: type, marker: object) -> Any:
+    if isinstance(value, concealed):
         return "[secret]"
-    if value is UNKNOWN:
+    if value is marker:
         return unknown
     if isinstance(value, dict):
-        return {k: policy_inputs(v, unknown) for k, v in value.items()}
+        return {k: _policy_value(v, unknown, concealed, marker) for k, v in value.items()}
     if isinstance(value, list):
-        return [policy_inputs(v, unknown) for v in value]
+        return [_policy_value(v, unknown, concealed, marker) for v in value]
     return value
 
 
