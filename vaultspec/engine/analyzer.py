@@ -36,6 +36,7 @@ Public API:
 
 from __future__ import annotations
 
+import copy
 import gc
 import importlib
 import json
@@ -303,10 +304,12 @@ class PolicyHost:
 
     def reconcile(self, config: Mapping[str, Any] | None) -> dict[str, PolicyConfigEntry]:
         """The config the CLI would send to `Configure` (ReconcilePolicyPackConfig)."""
+        # Deep copies: a run's config (and whoever reads it) must not share a list with the host's.
         result = {
-            name: PolicyConfigEntry(level, dict(self._defaults[name]) or None) for name, level in self._levels.items()
+            name: PolicyConfigEntry(level, copy.deepcopy(self._defaults[name]) or None)
+            for name, level in self._levels.items()
         }
-        _apply(result, self._initial)
+        _apply(result, copy.deepcopy(self._initial))
         _apply(result, parse_policy_config(config))
         errors = [*self._validate(result)]
         for key, entry in result.items():

@@ -63,25 +63,31 @@ def _policy_value(value: Any, unknown: str, concealed: type, marker: object) -> 
     return value
 
 
+def policy_subjects(resources: Sequence[RenderedResource]) -> list[dict[str, Any]]:
+    """Rendered resources as the offline analyzer takes them (inputs as the engine shows them at preview)."""
+    from vaultspec.engine.analyzer import UNKNOWN
+
+    return [
+        {
+            "type": r.type,
+            "name": r.name,
+            "urn": r.urn,
+            "parent": r.parent,
+            "inputs": policy_inputs(r.inputs, UNKNOWN),
+            "dependencies": r.dependencies,
+            "property_dependencies": r.property_dependencies,
+        }
+        for r in resources
+    ]
+
+
 def evaluate_policies(resources: Sequence[RenderedResource], policy_config: Path | None) -> list[Verdict]:
     """The vaultspec policy pack's verdicts on rendered resources (pulumi-policy's own analyzer,
     in-process: `vaultspec.engine.analyzer`). Raises `PolicyConfigError` for a bad config file."""
     from vaultspec.engine import analyzer
 
     config = analyzer.load_policy_config(policy_config) if policy_config is not None else None
-    subjects = [
-        {
-            "type": r.type,
-            "name": r.name,
-            "urn": r.urn,
-            "parent": r.parent,
-            "inputs": policy_inputs(r.inputs, analyzer.UNKNOWN),
-            "dependencies": r.dependencies,
-            "property_dependencies": r.property_dependencies,
-        }
-        for r in resources
-    ]
-    return analyzer.analyze(subjects, config)
+    return analyzer.analyze(policy_subjects(resources), config)
 
 
 def run_plan(path: Path, policy_config: Path | None = None) -> tuple[Rendering, list[Verdict]]:
