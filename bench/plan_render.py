@@ -230,15 +230,21 @@ def main() -> None:
             lambda: render_once(path),
             lambda: bare_once(custom),
         ]
+        verdicts = evaluate_policies(rendering.resources, None)
         if args.engine_order:
             plan_once(path, engine_order=True)  # warm-up
             functions.append(lambda: plan_once(path, engine_order=True))
+            unrouted = policy_host().analyze(policy_subjects(rendering.resources), None, route_by_type=False)
+            if unrouted != verdicts:
+                raise SystemExit("routed and engine-order verdicts differ")
         for stage in POLICY_STAGE.values():
             stage.clear()  # the warm-ups
         plan, rendered, bare, *unrouted = interleaved(args.repeat, *functions)
         stock = interleaved(1, lambda: stock_once(custom))[0] if args.stock else None
     total = len(rendering.resources)
     print(f"vaults: {args.vaults}; resources: {total} ({len(custom)} custom, {total - len(custom)} components)")
+    checked = ", identical with engine-order calls" if args.engine_order else ""
+    print(f"policy verdicts: {len(verdicts)} ({sum(v.waived for v in verdicts)} waived){checked}")
     print("CPU seconds (wall seconds), best of each:")
     print(f"vaultspec plan (render + policy pack + JSON): {plan[0]:.3f} s ({plan[1]:.3f} s)")
     print(
