@@ -23,7 +23,8 @@ in the engine's plain order (every resource policy on every resource), to show w
 
 Every timed run starts from a collected heap (`gc.collect()`, untimed), as a fresh `vaultspec plan`
 process does: otherwise the cyclic garbage of the previous run (Pulumi's Outputs and futures) is
-still on the heap and every collection of the next run traverses it, whichever function runs next.
+still on the heap and every collection of the next run traverses it, whichever function runs next
+(`--no-collect` measures that way, as this script did before).
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> float:
     return min(timings)
 
 
-def interleaved(repeat: int, *functions: Callable[[], Any]) -> list[tuple[float, float]]:
+def interleaved(repeat: int, *functions: Callable[[], Any], collect: bool = True) -> list[tuple[float, float]]:
     """(CPU seconds, wall seconds), best of `repeat` for each function, runs alternating.
 
     CPU time (all threads of this process) is the measure: the work is CPU-bound, and on a shared
@@ -201,7 +202,8 @@ def interleaved(repeat: int, *functions: Callable[[], Any]) -> list[tuple[float,
     timings: list[list[tuple[float, float]]] = [[] for _ in functions]
     for _ in range(repeat):
         for fn, bucket in zip(functions, timings, strict=True):
-            gc.collect()
+            if collect:
+                gc.collect()
             cpu, wall = time.process_time(), time.perf_counter()
             fn()
             bucket.append((time.process_time() - cpu, time.perf_counter() - wall))
@@ -214,6 +216,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--stock", action="store_true", help="also time the bare program under stock mocks")
     parser.add_argument("--engine-order", action="store_true", help="also time plans with unrouted policy calls")
+    parser.add_argument(
+        "--no-collect", action="store_true", help="do not collect the heap before each timed run (the earlier method)"
+    )
     args = parser.parse_args()
     os.environ["BENCH_TOKEN"] = "bench-token-value"
     os.environ["PULUMI_CONFIG"] = json.dumps({"vaultspec:dbPassword": "bench-db-password"})
@@ -239,7 +244,7 @@ def main() -> None:
                 raise SystemExit("routed and engine-order verdicts differ")
         for stage in POLICY_STAGE.values():
             stage.clear()  # the warm-ups
-        plan, rendered, bare, *unrouted = interleaved(args.repeat, *functions)
+        plan, rendered, bare, *unrouted = interleaved(args.repeat, *functions, collect=not args.no_collect)
         stock = interleaved(1, lambda: stock_once(custom))[0] if args.stock else None
     total = len(rendering.resources)
     print(f"vaults: {args.vaults}; resources: {total} ({len(custom)} custom, {total - len(custom)} components)")
