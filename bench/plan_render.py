@@ -1,13 +1,14 @@
 """`vaultspec plan` on a generated spec of ~1,300 resources vs registering the same resources bare.
 
-    .venv/bin/python bench/plan_render.py [--vaults 80] [--repeat 5] [--stock]
+    .venv/bin/python bench/plan_render.py [--vaults 80] [--repeat 5] [--stock] [--engine-order]
 
 Measured in one run, best of `--repeat`:
 
 - plan: what `vaultspec plan --json` does in-process (`run_plan` + the JSON document): render the
   real program (`vaultspec.program.run`: spec loading and validation, components, spec adapter,
   recording monitor, default Azure backend), run the policy pack (`vaultspec.engine.analyzer`)
-  and build the JSON document; "render" is the same without the policy pack;
+  and build the JSON document; "render" is the same without the policy pack; the policy stage
+  (`evaluate_policies`) is also timed on its own inside each plan run;
 - bare: the same azure-native and random resources with the same inputs (secrets as secrets),
   constructed flat through the same SDK classes by a minimal program, under the same mocks and
   harness (`vaultspec.engine.render.render`: same monitor, same backend, same event-loop driving).
@@ -17,15 +18,23 @@ validation, components, parenting, spec adapter, recording, JSON) on top of Pulu
 per-resource cost; plan / bare adds the policy pack (measured on its own in
 bench/policies_analyze.py). The goal is at most 1.2x. `--stock` also times the bare program
 under Pulumi's stock `set_mocks` and end-of-program wait (once), to show what the render harness
-itself saves.
+itself saves. `--engine-order` also times plans whose policy stage calls pulumi-policy's servicer
+in the engine's plain order (every resource policy on every resource), to show what routing saves.
+
+Every timed run starts from a collected heap (`gc.collect()`, untimed), as a fresh `vaultspec plan`
+process does: otherwise the cyclic garbage of the previous run (Pulumi's Outputs and futures) is
+still on the heap and every collection of the next run traverses it, whichever function runs next
+(`--no-collect` measures that way, as this script did before).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
+import statistics
 import tempfile
 import threading
 import time
@@ -40,7 +49,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi_azure_native import authorization, keyvault, monitor
 
-from vaultspec.engine.plan import plan_document, run_plan
+from vaultspec.engine.analyzer import policy_host
+from vaultspec.engine.plan import evaluate_policies, plan_document, policy_subjects
 from vaultspec.engine.render import AzureMockBackend, BackendMocks, Concealed, Rendering, render, render_spec
 
 APP = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
@@ -87,9 +97,20 @@ def generate(vaults: int) -> str:
     return header + "".join(vault_yaml(i) for i in range(vaults))
 
 
-def plan_once(path: Path) -> Rendering:
-    """What `vaultspec plan PATH --json` does, minus printing: render, policy pack, JSON."""
-    rendering, violations = run_plan(path)
+POLICY_STAGE: dict[str, list[float]] = {"routed": [], "engine order": []}
+
+
+def plan_once(path: Path, *, engine_order: bool = False) -> Rendering:
+    """What `vaultspec plan PATH --json` does (`run_plan`), minus printing: render, policy pack, JSON.
+
+    The policy stage's CPU time is recorded in POLICY_STAGE."""
+    rendering = render_spec(path)
+    started = time.process_time()
+    if engine_order:
+        violations = policy_host().analyze(policy_subjects(rendering.resources), None, route_by_type=False)
+    else:
+        violations = evaluate_policies(rendering.resources, None)
+    POLICY_STAGE["engine order" if engine_order else "routed"].append(time.process_time() - started)
     json.dumps(plan_document(rendering, violations), indent=2, sort_keys=True)
     return rendering
 
@@ -173,7 +194,7 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> float:
     return min(timings)
 
 
-def interleaved(repeat: int, *functions: Callable[[], Any]) -> list[tuple[float, float]]:
+def interleaved(repeat: int, *functions: Callable[[], Any], collect: bool = True) -> list[tuple[float, float]]:
     """(CPU seconds, wall seconds), best of `repeat` for each function, runs alternating.
 
     CPU time (all threads of this process) is the measure: the work is CPU-bound, and on a shared
@@ -181,6 +202,8 @@ def interleaved(repeat: int, *functions: Callable[[], Any]) -> list[tuple[float,
     timings: list[list[tuple[float, float]]] = [[] for _ in functions]
     for _ in range(repeat):
         for fn, bucket in zip(functions, timings, strict=True):
+            if collect:
+                gc.collect()
             cpu, wall = time.process_time(), time.perf_counter()
             fn()
             bucket.append((time.process_time() - cpu, time.perf_counter() - wall))
@@ -192,6 +215,10 @@ def main() -> None:
     parser.add_argument("--vaults", type=int, default=80)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--stock", action="store_true", help="also time the bare program under stock mocks")
+    parser.add_argument("--engine-order", action="store_true", help="also time plans with unrouted policy calls")
+    parser.add_argument(
+        "--no-collect", action="store_true", help="do not collect the heap before each timed run (the earlier method)"
+    )
     args = parser.parse_args()
     os.environ["BENCH_TOKEN"] = "bench-token-value"
     os.environ["PULUMI_CONFIG"] = json.dumps({"vaultspec:dbPassword": "bench-db-password"})
@@ -203,20 +230,43 @@ def main() -> None:
         rendering = plan_once(path)  # warm-up: imports, caches
         custom = [(r.type, r.name, r.inputs) for r in rendering.resources if r.custom]
         bare_once(custom)
-        plan, rendered, bare = interleaved(
-            args.repeat, lambda: plan_once(path), lambda: render_once(path), lambda: bare_once(custom)
-        )
+        functions: list[Callable[[], Any]] = [
+            lambda: plan_once(path),
+            lambda: render_once(path),
+            lambda: bare_once(custom),
+        ]
+        verdicts = evaluate_policies(rendering.resources, None)
+        if args.engine_order:
+            plan_once(path, engine_order=True)  # warm-up
+            functions.append(lambda: plan_once(path, engine_order=True))
+            unrouted = policy_host().analyze(policy_subjects(rendering.resources), None, route_by_type=False)
+            if unrouted != verdicts:
+                raise SystemExit("routed and engine-order verdicts differ")
+        for stage in POLICY_STAGE.values():
+            stage.clear()  # the warm-ups
+        plan, rendered, bare, *unrouted = interleaved(args.repeat, *functions, collect=not args.no_collect)
         stock = interleaved(1, lambda: stock_once(custom))[0] if args.stock else None
     total = len(rendering.resources)
     print(f"vaults: {args.vaults}; resources: {total} ({len(custom)} custom, {total - len(custom)} components)")
+    checked = ", identical with engine-order calls" if args.engine_order else ""
+    print(f"policy verdicts: {len(verdicts)} ({sum(v.waived for v in verdicts)} waived){checked}")
     print("CPU seconds (wall seconds), best of each:")
     print(f"vaultspec plan (render + policy pack + JSON): {plan[0]:.3f} s ({plan[1]:.3f} s)")
     print(
         f"  render + JSON only: {rendered[0]:.3f} s ({rendered[1]:.3f} s), {rendered[0] / total * 1000:.2f} ms/resource"
     )
+    for name, stage in POLICY_STAGE.items():
+        if stage:
+            print(
+                f"  policy stage inside the plan runs ({name}): best {min(stage):.3f} s, median "
+                f"{statistics.median(stage):.3f} s CPU = {min(stage) / bare[0]:.3f}x bare, "
+                f"{min(stage) / total * 1000:.3f} ms/resource"
+            )
     print(f"bare registration of the same {len(custom)} resources: {bare[0]:.3f} s ({bare[1]:.3f} s)")
     print(f"ratio render / bare: {rendered[0] / bare[0]:.2f}x (wall {rendered[1] / bare[1]:.2f}x)")
     print(f"ratio plan / bare:   {plan[0] / bare[0]:.2f}x (wall {plan[1] / bare[1]:.2f}x)")
+    if unrouted:
+        print(f"ratio plan / bare, engine-order policy calls: {unrouted[0][0] / bare[0]:.2f}x")
     if stock is not None:
         print(f"bare under Pulumi's stock mocks and end-of-program wait: {stock[0]:.3f} s ({stock[1]:.3f} s)")
 

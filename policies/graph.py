@@ -91,8 +91,12 @@ class StackView:
         self._vaults = self.of_type("keyvault", "Vault")
         self._vault_urns = frozenset(vault.urn for vault in self._vaults)
         self._vaults_by_parent: dict[str | None, list[Node]] = {}
+        self._vaults_by_name: dict[str, list[Node]] = {}  # a vault whose name is unknown matches none
         for vault in self._vaults:
             self._vaults_by_parent.setdefault(vault.parent, []).append(vault)
+            name = _vault_name(vault)
+            if name is not None:
+                self._vaults_by_name.setdefault(name, []).append(vault)
 
     def of_type(self, modules: str | tuple[str, ...], name: str) -> list[Node]:
         return [node for node in self.nodes if node.is_a(modules, name)]
@@ -142,17 +146,19 @@ class StackView:
             group, name = parts
         if name is None:
             return None
-        matches = [vault for vault in self._vaults if _vault_identity(vault, name, group)]
+        matches = [vault for vault in self._vaults_by_name.get(name, ()) if _in_group(vault, group)]
         return matches[0] if len(matches) == 1 else None
 
 
-def _vault_identity(vault: Node, name: str, group: str | None) -> bool:
+def _vault_name(vault: Node) -> str | None:
+    """The vault's literal name, lower-cased; None when unknown or not a string."""
     try:
-        vault_name = text(vault.read(("vaultName",), ("name",)))
+        return text(vault.read(("vaultName",), ("name",)))
     except UnknownValueError:
-        return False
-    if vault_name != name:
-        return False
+        return None
+
+
+def _in_group(vault: Node, group: str | None) -> bool:
     if group is None:
         return True
     try:

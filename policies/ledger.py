@@ -14,7 +14,9 @@ key types, SKUs) that outputs do not carry at preview, and fall back to outputs 
 resource that was not registered in this run, e.g. under `--target`).
 
 The engine starts one policy-pack process per operation, so the ledger spans exactly one run. An
-in-process host that reuses the pack across runs (the offline analyzer) calls `LEDGER.clear()`.
+in-process host that reuses the pack across runs (the offline analyzer) calls `LEDGER.clear()`. The offline
+analyzer also disables, per resource type, the resource policies that cannot judge it; it keeps at
+least one enabled resource policy for every resource, so the ledger records the same resources.
 """
 
 from __future__ import annotations

@@ -135,6 +135,9 @@ class Rule:
     parameters: Mapping[str, Mapping[str, Any]]
     kind: str  # "resource" | "stack"
     policy: Policy = field(compare=False)
+    applies_to: Callable[[str], bool] | None = field(default=None, compare=False)
+    """Resource rules: the resource types the check judges (a pure function of the type token; on any
+    other type the rule only records the inputs in the ledger). None for stack rules."""
 
 
 def evaluation_time() -> float:
@@ -209,7 +212,7 @@ def resource_rule(
         remediation_steps=remediation,
         url=url,
     )
-    return Rule(name, description, level, severity, sources, parameters, "resource", policy)
+    return Rule(name, description, level, severity, sources, parameters, "resource", policy, applies_to)
 
 
 def stack_rule(

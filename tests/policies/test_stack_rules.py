@@ -163,6 +163,27 @@ def test_literal_match_respects_the_resource_group(judge):
     assert findings(judge([standard, item]), "kv-hsm-requires-premium") == []
 
 
+def test_literal_vault_names_match_case_insensitively(judge):
+    standard = vault("b", "kv-b", sku={"family": "A", "name": "standard"})
+    item = _unlinked(key(owner=standard, component_name="b"))
+    item["inputs"]["vaultName"] = "KV-B"
+    assert [v.urn for v in findings(judge([standard, item]), "kv-hsm-requires-premium")] == [item["urn"]]
+
+
+def test_vaults_sharing_a_name_are_told_apart_by_resource_group_or_not_at_all(judge):
+    premium, standard = vault("a", "kv-shared"), vault("b", "kv-shared", sku={"family": "A", "name": "standard"})
+    standard["inputs"]["resourceGroupName"] = "rg-other"
+    in_standard = _unlinked(key("k1", owner=standard, component_name="b"))
+    in_standard["inputs"]["resourceGroupName"] = "RG-OTHER"
+    in_premium = _unlinked(key("k2", owner=premium, component_name="a"))
+    verdicts = findings(judge([premium, standard, in_standard, in_premium]), "kv-hsm-requires-premium")
+    assert [v.urn for v in verdicts] == [in_standard["urn"]]
+    same_group = copy.deepcopy(standard)
+    same_group["inputs"]["resourceGroupName"] = premium["inputs"]["resourceGroupName"]
+    ambiguous = _unlinked(key("k3", owner=same_group, component_name="b"))
+    assert findings(judge([premium, same_group, ambiguous]), "kv-hsm-requires-premium") == []
+
+
 def test_hsm_key_whose_vault_is_not_in_the_stack_is_not_judged(judge):
     item = _unlinked(key())
     item["inputs"]["vaultName"] = "vault-made-elsewhere"

@@ -46,17 +46,39 @@ EXIT_POLICY_VIOLATION = 3
 
 def policy_inputs(value: Any, unknown: str) -> Any:
     """Inputs as the policy engine sees them at preview: secrets as "[secret]", unknowns as its sentinel."""
-    from vaultspec.engine.render import UNKNOWN, Concealed
+    from vaultspec.engine.render import UNKNOWN, Concealed  # imported once per call, not once per value
 
-    if isinstance(value, Concealed):
+    return _policy_value(value, unknown, Concealed, UNKNOWN)
+
+
+def _policy_value(value: Any, unknown: str, concealed: type, marker: object) -> Any:
+    if isinstance(value, concealed):
         return "[secret]"
-    if value is UNKNOWN:
+    if value is marker:
         return unknown
     if isinstance(value, dict):
-        return {k: policy_inputs(v, unknown) for k, v in value.items()}
+        return {k: _policy_value(v, unknown, concealed, marker) for k, v in value.items()}
     if isinstance(value, list):
-        return [policy_inputs(v, unknown) for v in value]
+        return [_policy_value(v, unknown, concealed, marker) for v in value]
     return value
+
+
+def policy_subjects(resources: Sequence[RenderedResource]) -> list[dict[str, Any]]:
+    """Rendered resources as the offline analyzer takes them (inputs as the engine shows them at preview)."""
+    from vaultspec.engine.analyzer import UNKNOWN
+
+    return [
+        {
+            "type": r.type,
+            "name": r.name,
+            "urn": r.urn,
+            "parent": r.parent,
+            "inputs": policy_inputs(r.inputs, UNKNOWN),
+            "dependencies": r.dependencies,
+            "property_dependencies": r.property_dependencies,
+        }
+        for r in resources
+    ]
 
 
 def evaluate_policies(resources: Sequence[RenderedResource], policy_config: Path | None) -> list[Verdict]:
@@ -65,19 +87,7 @@ def evaluate_policies(resources: Sequence[RenderedResource], policy_config: Path
     from vaultspec.engine import analyzer
 
     config = analyzer.load_policy_config(policy_config) if policy_config is not None else None
-    subjects = [
-        {
-            "type": r.type,
-            "name": r.name,
-            "urn": r.urn,
-            "parent": r.parent,
-            "inputs": policy_inputs(r.inputs, analyzer.UNKNOWN),
-            "dependencies": r.dependencies,
-            "property_dependencies": r.property_dependencies,
-        }
-        for r in resources
-    ]
-    return analyzer.analyze(subjects, config)
+    return analyzer.analyze(policy_subjects(resources), config)
 
 
 def run_plan(path: Path, policy_config: Path | None = None) -> tuple[Rendering, list[Verdict]]:
