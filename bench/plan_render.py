@@ -50,8 +50,11 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi_azure_native import authorization, keyvault, monitor
 
 from vaultspec.engine.analyzer import policy_host
+from vaultspec.engine.azure_mock import AzureMockBackend
 from vaultspec.engine.plan import evaluate_policies, plan_document, policy_subjects
-from vaultspec.engine.render import AzureMockBackend, BackendMocks, Concealed, Rendering, render, render_spec
+from vaultspec.engine.recording import BackendMocks, Rendering
+from vaultspec.engine.render import render, render_spec
+from vaultspec.engine.values import Concealed
 
 APP = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
 GROUP = "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vaultspec.engine.render import RenderedResource, Rendering, render_spec
+from vaultspec.engine.recording import RenderedResource, Rendering
+from vaultspec.engine.render import render_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ROOT / "stacks"

@@ -12,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from vaultspec.cli import app
-from vaultspec.engine.render import AzureMockBackend, Concealed, RenderError, render_spec
+from vaultspec.engine.azure_mock import AzureMockBackend
+from vaultspec.engine.render import RenderError, render_spec
+from vaultspec.engine.values import Concealed
 
 from .conftest import PASSWORD, SECRET
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from vaultspec.engine.render import Concealed, Rendering
+from vaultspec.engine.recording import Rendering
+from vaultspec.engine.values import Concealed
 from vaultspec.spec import load_spec
 from vaultspec.spec.model import epoch_seconds
 from vaultspec.spec.rules import waiver_tags

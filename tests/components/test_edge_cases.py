@@ -10,7 +10,8 @@ from textwrap import dedent
 import pytest
 
 from vaultspec.components.access import role_assignment_name
-from vaultspec.engine.render import RenderError, Rendering
+from vaultspec.engine.recording import Rendering
+from vaultspec.engine.render import RenderError
 
 from .conftest import APP, DEPLOYER, GROUP, KEY, KEY_VAULT, ROLE, SECRET, SUBSCRIPTION, TENANT, VAULT, graph, vault_id
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vaultspec.engine.render import Rendering, render
+from vaultspec.engine.recording import Rendering
+from vaultspec.engine.render import render
 
 from .conftest import KEY, KEY_VAULT, LOCK, PASSWORD, ROLE, ROOT, SECRET, VAULT
 

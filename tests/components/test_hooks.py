@@ -9,7 +9,8 @@ import pulumi
 
 from vaultspec.components import HookTarget, VaultKey
 from vaultspec.components.hooks import bind_hooks
-from vaultspec.engine.render import Rendering, render, render_spec
+from vaultspec.engine.recording import Rendering
+from vaultspec.engine.render import render, render_spec
 
 from .conftest import KEY, SECRET
 

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from vaultspec.cli import app
 from vaultspec.engine import plan as plan_module
 from vaultspec.engine.analyzer import Verdict
-from vaultspec.engine.render import Rendering, walk
+from vaultspec.engine.recording import Rendering
+from vaultspec.engine.values import walk
 
 from .conftest import KEY_VAULT, SECRET, STACKS
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vaultspec.engine.render import Rendering
+from vaultspec.engine.recording import Rendering
 
 from .conftest import DEPLOYER, DIAGNOSTICS, KEY, KEY_VAULT, LOCK, ROLE, SECRET, SUBSCRIPTION, VAULT, graph
 

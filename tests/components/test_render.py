@@ -12,18 +12,10 @@ import pytest
 from pulumi.runtime import settings as pulumi_settings
 
 from vaultspec.components import ComponentArgsError, KeyVault, KeyVaultArgs
-from vaultspec.engine.render import (
-    UNKNOWN,
-    AzureIdentity,
-    AzureMockBackend,
-    Concealed,
-    RenderedResource,
-    RenderError,
-    Rendering,
-    printable,
-    render,
-    reveal,
-)
+from vaultspec.engine.azure_mock import AzureIdentity, AzureMockBackend
+from vaultspec.engine.recording import RenderedResource, Rendering
+from vaultspec.engine.render import RenderError, render
+from vaultspec.engine.values import UNKNOWN, Concealed, printable, reveal
 
 from .conftest import KEY, KEY_VAULT, ROLE, VAULT
 

@@ -3,7 +3,9 @@ as the rules expect: wire names, SDK-filled defaults, enum strings, property dep
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pulumi
@@ -66,11 +68,16 @@ class EchoMocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture
-def monitor() -> RecordingMonitor:
+def monitor() -> Iterator[RecordingMonitor]:
+    # set_mocks runs on the thread's current loop; an earlier test's asyncio.run() leaves none behind.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     mock = EchoMocks()
     recording = RecordingMonitor(mock)
     pulumi.runtime.set_mocks(mock, project="vaultspec", stack="prod", preview=False, monitor=recording)
-    return recording
+    yield recording
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def _program(sku: str, key_size: int) -> None:

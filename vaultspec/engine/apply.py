@@ -24,9 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from vaultspec import localhost
 from vaultspec.engine.arm import KEY, SECRET, arm_type
 from vaultspec.engine.armclient import ArmClient, ArmError
-from vaultspec.engine.render import AzureIdentity, RenderError, Rendering, printable, render_spec
+from vaultspec.engine.azure_mock import AzureIdentity
+from vaultspec.engine.recording import Rendering
+from vaultspec.engine.render import RenderError, render_spec
 from vaultspec.engine.state import ResourceRecord, StackState, StateStore
 from vaultspec.engine.twin_backend import RANDOM_PASSWORD, Action, ResourceChange, TwinBackend, describe_error
+from vaultspec.engine.values import printable
 from vaultspec.twin.server import TwinInfo
 
 

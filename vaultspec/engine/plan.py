@@ -38,7 +38,7 @@ from vaultspec.engine.stackconfig import StackConfigError
 
 if TYPE_CHECKING:  # renderer and analyzer import Pulumi (~1 s): only `vaultspec plan` pays for them
     from vaultspec.engine.analyzer import Verdict
-    from vaultspec.engine.render import RenderedResource, Rendering
+    from vaultspec.engine.recording import RenderedResource, Rendering
 
 EXIT_SPEC_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
@@ -46,7 +46,7 @@ EXIT_POLICY_VIOLATION = 3
 
 def policy_inputs(value: Any, unknown: str) -> Any:
     """Inputs as the policy engine sees them at preview: secrets as "[secret]", unknowns as its sentinel."""
-    from vaultspec.engine.render import UNKNOWN, Concealed  # imported once per call, not once per value
+    from vaultspec.engine.values import UNKNOWN, Concealed  # imported once per call, not once per value
 
     return _policy_value(value, unknown, Concealed, UNKNOWN)
 
@@ -104,7 +104,7 @@ def run_plan(path: Path, policy_config: Path | None = None) -> tuple[Rendering, 
 
 def plan_document(rendering: Rendering, violations: Sequence[Verdict]) -> dict[str, Any]:
     """The `--json` contract (DESIGN.md), secrets as "[secret]"."""
-    from vaultspec.engine.render import printable
+    from vaultspec.engine.values import printable
 
     stack_urn = rendering.stack_urn
     return {

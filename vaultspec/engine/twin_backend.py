@@ -26,16 +26,10 @@ from pydantic import BaseModel
 
 from vaultspec.engine.arm import KEY, SECRET, VAULT, ArmResourceType, arm_type
 from vaultspec.engine.armclient import ArmClient, ArmError
-from vaultspec.engine.render import (
-    AzureIdentity,
-    AzureMockBackend,
-    Concealed,
-    RenderedResource,
-    UnsupportedCall,
-    printable,
-    reveal,
-)
+from vaultspec.engine.azure_mock import AzureIdentity, AzureMockBackend, UnsupportedCall
+from vaultspec.engine.recording import RenderedResource
 from vaultspec.engine.state import ResourceRecord, StackState, StateStore
+from vaultspec.engine.values import Concealed, printable, reveal
 
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 VAULTS_API = VAULT.api_version
