@@ -207,7 +207,7 @@ class KeyVaultArgs(TypedDict, total=False):
     tags: dict[str, str]
     """Vault tags."""
     exceptions: list[PolicyExceptionArgs]
-    """Policy waivers, each with a reason; tagged on the vault, its keys and its secrets."""
+    """Policy waivers, each with a reason; tagged on the vault, they cover its keys and secrets too."""
     protect: bool
     """Protect the vault and its keys from deletion by Pulumi (default true)."""
 
@@ -220,7 +220,8 @@ class VaultKeyArgs(KeyArgs, total=False):
     resource_group_name: Required[str]
     """Resource group of the existing vault."""
     exceptions: list[PolicyExceptionArgs]
-    """Policy waivers tagged on the key."""
+    """Policy waivers tagged on the key. Azure cannot change a key's tags, so changing these replaces
+    the key: prefer waivers on its vault, which cover its keys."""
     protect: bool
     """Protect the key from deletion by Pulumi (default true)."""
 

@@ -129,7 +129,7 @@ class KeyVault(pulumi.ComponentResource):
                 resource_name=f"{name}/keys/{key['name']}",
                 vault_name=vault_name,
                 resource_group_name=resource_group,
-                tags=merged_tags(key.get("tags"), waivers),
+                tags=merged_tags(key.get("tags"), {}),  # waivers stay on the vault (policies/waivers.py)
                 parent=self,
                 depends_on=ready,
                 protect=protect,
@@ -146,7 +146,7 @@ class KeyVault(pulumi.ComponentResource):
                 resource_name=f"{name}/secrets/{secret['name']}",
                 vault_name=vault_name,
                 resource_group_name=resource_group,
-                tags=merged_tags(secret.get("tags"), waivers),
+                tags=merged_tags(secret.get("tags"), {}),
                 parent=self,
                 depends_on=ready,
                 hooks=bind_hooks(hooks, target),

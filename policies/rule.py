@@ -6,7 +6,8 @@ findings across the stack). The factories here wrap it so that every rule behave
 - it records the inputs it was shown in the ledger (for stack rules, see `ledger.py`);
 - its parameters come from the policy config, with the schema defaults filled in (the engine
   fills them too; this keeps the rule correct when called outside the engine);
-- a finding on a resource tagged `waiver:<rule>` is reported as waived, never as a violation;
+- a finding on a resource tagged `waiver:<rule>`, or on a key, secret or access policy whose vault
+  is tagged so (see `ledger.py`), is reported as waived, never as a violation;
 - a value not known at preview ends the check as "unchecked" (an advisory note), never a crash;
 - messages never contain property values (secrets arrive unwrapped in the analyzer): a check
   names the property path and the configured limit, nothing read from the resource.
@@ -172,7 +173,7 @@ def resource_rule(
     defaults = _defaults(parameters)
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        LEDGER.record(args.urn, args.props)
+        LEDGER.record(args.urn, args.props, args.resource_type)
         if not applies_to(args.resource_type):
             return
         subject = Subject(
@@ -186,9 +187,10 @@ def resource_rule(
             items.append(NoticeItem("unchecked", args.urn, _unchecked_text(unknown)))
         if findings:
             try:
-                reason = waiver_reason(args.props, name)
+                reason = waiver_reason(args.props, name) or vault_waiver(args.props, name)
             except UnknownValueError:
-                items.append(NoticeItem("unchecked", args.urn, "the resource's tags (waivers) are not known yet"))
+                unknown = "the tags (waivers) of the resource or its vault are not known yet"
+                items.append(NoticeItem("unchecked", args.urn, unknown))
                 reason = None
                 findings = []
             if reason is not None:
@@ -266,6 +268,13 @@ def stack_rule(
         url=url,
     )
     return Rule(name, description, level, severity, sources, parameters, "stack", policy)
+
+
+def vault_waiver(props: Mapping[str, Any], name: str) -> str | None:
+    """The reason of a `waiver:<name>` tag on the vault a key, secret or access policy belongs to,
+    when the ledger holds that vault (`ledger.py`)."""
+    vault = LEDGER.vault_of(props)
+    return waiver_reason(vault, name) if vault is not None else None
 
 
 def _stack_waiver(sources: Iterable[Mapping[str, Any]], name: str) -> tuple[str | None, bool]:

@@ -1,9 +1,13 @@
 """Policy waivers, and the one channel that reports them through a real `pulumi preview/up`.
 
 A waiver is a resource tag `waiver:<policy-name>` whose value is the reason (<= 256 chars, ARM's
-tag value limit). vaultspec writes it on a vault and on each of the vault's keys and secrets;
-any Pulumi program can write it by hand. A rule that finds a violation on a waived resource does
-not report the violation; it reports the finding as *waived*, with the reason.
+tag value limit). vaultspec writes a vault's waivers on the vault only, and they cover the vault's
+keys, secrets and access policies too (the pack finds a key's vault by its literal `vaultName`
+and resource group, `ledger.py`). Not on the keys themselves: Azure cannot change a key's tags
+through ARM (the key PUT is create-if-not-exist and rejects different tags), so a waiver added
+or removed later would force replacing the key and its material. Any Pulumi program can write the
+tag by hand, on a vault or on any resource. A rule that finds a violation on a waived resource
+does not report the violation; it reports the finding as *waived*, with the reason.
 
 How a waived finding reaches the user (investigated against pulumi-policy 1.21 and the engine):
 

@@ -9,6 +9,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from vaultspec.catalog.roles import BUILT_IN_ROLES, GENERIC_ROLES
 from vaultspec.policies.graph import StackView, vault_id_parts
+from vaultspec.policies.ledger import LEDGER
 from vaultspec.policies.rule import Rule, Sources, StackFinding, StackUnchecked, Subject, resource_rule, stack_rule
 from vaultspec.policies.rules.vault import is_vault
 from vaultspec.policies.wire import UnknownValueError, dig, is_type, sequence, text
@@ -56,6 +57,12 @@ def _access_least_privilege(subject: Subject) -> Iterator[str]:
     forbidden = {permission.lower() for permission in subject.settings["forbiddenPermissions"]}
     if _is_access_policy(subject.resource_type):
         yield from _forbidden_grants("policy.permissions", dig(subject.props, "policy", "permissions"), forbidden)
+        vault = LEDGER.vault_of(subject.props)  # recorded before this resource (it depends on the vault)
+        if vault is not None and dig(vault, "properties", "enableRbacAuthorization") is True:
+            yield (
+                "an access policy on a vault that uses RBAC authorization: Key Vault ignores it, so it only "
+                "misleads reviewers"
+            )
         return
     entries = sequence(dig(subject.props, "properties", "accessPolicies"))
     if entries and dig(subject.props, "properties", "enableRbacAuthorization") is True:

@@ -31,7 +31,14 @@ def soon(days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT00:00:00Z")
 
 
-def spec_text(vault: str, *, content_type: str = "text/plain", with_generated: bool = True, purge: bool = True) -> str:
+def spec_text(
+    vault: str,
+    *,
+    content_type: str = "text/plain",
+    with_generated: bool = True,
+    purge: bool = True,
+    waivers: tuple[str, ...] = (),
+) -> str:
     generated = (
         f"""
       - name: session
@@ -74,7 +81,7 @@ vaults:
     exceptions:
       - {{policy: kv-public-network-disabled, reason: the twin has no private endpoints}}
       - {{policy: kv-firewall-ip-rules, reason: the twin sees every caller on loopback}}
-"""
+""" + "".join(f"      - {{policy: {policy}, reason: added after the first deployment}}\n" for policy in waivers)
 
 
 class Run:
@@ -175,6 +182,35 @@ def test_a_key_deleted_behind_the_tools_back_is_recovered(twin, vaultspec, tmp_p
     assert recovered["name"] == "e2e-drift-kv/keys/signing"
     with key_client(twin, "e2e-drift-kv") as keys:
         assert keys.get_key("signing").id == original.id  # the same key material came back, not a new key
+
+
+def test_a_secret_deleted_behind_the_tools_back_is_recovered(twin, vaultspec, tmp_path):
+    spec = write(tmp_path, spec_text("e2e-sdrift-kv"))
+    assert vaultspec("up", spec=spec).code == 0
+    with secret_client(twin, "e2e-sdrift-kv") as secrets:
+        secrets.begin_delete_secret("api-token").wait()
+    drift = vaultspec("up", spec=spec)
+    assert drift.code == 0, drift.output
+    assert drift.changes["recovered"] == 1 and drift.changes["create"] == 0
+    (recovered,) = [r for r in drift.report["resources"] if r["action"] == "recovered"]
+    assert recovered["name"] == "e2e-sdrift-kv/secrets/api-token"
+    with secret_client(twin, "e2e-sdrift-kv") as secrets:
+        assert secrets.get_secret("api-token").value == CANARY_ENV
+
+
+def test_a_waiver_added_after_deployment_updates_the_vault_and_never_touches_its_keys(twin, vaultspec, tmp_path):
+    """A key's tags cannot change in place; waivers live on the vault, so adding one replaces nothing."""
+    spec = write(tmp_path, spec_text("e2e-waive-kv"), name="staging.yaml")  # a protected stack
+    assert vaultspec("up", spec=spec).code == 0
+    with key_client(twin, "e2e-waive-kv") as keys:
+        original = keys.get_key("signing").id
+    spec.write_text(spec_text("e2e-waive-kv", waivers=("kv-key-expiry", "kv-secret-expiry")))
+    waived = vaultspec("up", spec=spec)
+    assert waived.code == 0, waived.output
+    changed = {(r["name"], r["action"]) for r in waived.report["resources"] if r["action"] != "same"}
+    assert changed == {("e2e-waive-kv", "update")}
+    with key_client(twin, "e2e-waive-kv") as keys:
+        assert keys.get_key("signing").id == original
 
 
 def test_down_refuses_protected_resources_outside_dev_stacks(twin, vaultspec, tmp_path):

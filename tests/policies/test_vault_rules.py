@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.policies.builders import compliant_stack, component, diagnostic_setting, findings, resource, vault
+from vaultspec.engine.analyzer import policy_host
 
 
 def audited(item: dict[str, Any]) -> list[dict[str, Any]]:
@@ -173,6 +174,39 @@ def test_standalone_access_policy_resource_is_judged_too(judge):
             "policy.permissions.secrets grants all: forbidden by least privilege",
         )
     ]
+
+
+def _standalone_policy(owner: dict) -> dict:
+    return resource(
+        "azure-native:keyvault:AccessPolicy",
+        "ops",
+        {
+            "vaultName": owner["inputs"]["vaultName"],
+            "resourceGroupName": owner["inputs"]["resourceGroupName"],
+            "policy": {**ACCESS_POLICY, "permissions": {"secrets": ["get"]}},
+        },
+        dependencies=[owner["urn"]],
+    )
+
+
+@pytest.mark.parametrize("route_by_type", [True, False], ids=["routed", "engine order"])
+def test_standalone_access_policy_on_an_rbac_vault_is_a_violation(route_by_type):
+    owner = vault()  # RBAC
+    verdicts = policy_host().analyze([*audited(owner), _standalone_policy(owner)], route_by_type=route_by_type)
+    assert [(v.policy, v.level, v.message) for v in verdicts] == [
+        (
+            "kv-access-least-privilege",
+            "mandatory",
+            "an access policy on a vault that uses RBAC authorization: Key Vault ignores it, so it only "
+            "misleads reviewers",
+        )
+    ]
+
+
+def test_standalone_access_policy_on_an_access_policy_vault_is_fine(judge):
+    owner = vault(enableRbacAuthorization=False)
+    verdicts = judge([*audited(owner), _standalone_policy(owner)], {"kv-rbac-authorization": "disabled"})
+    assert verdicts == []
 
 
 def test_vaults_of_explicit_api_versions_are_judged(judge):

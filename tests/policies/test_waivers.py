@@ -18,7 +18,7 @@ from tests.policies.builders import (
     vault,
     with_tags,
 )
-from vaultspec.engine.analyzer import UNKNOWN, PolicyHost, has_blocking_violation
+from vaultspec.engine.analyzer import UNKNOWN, PolicyHost, has_blocking_violation, policy_host
 from vaultspec.policies.waivers import NoticeItem, PolicyNotice, parse_notice
 
 REASON = "legacy vault; migration tracked in SEC-42"
@@ -95,6 +95,58 @@ def test_waiver_on_keys_and_secrets(judge):
     }
 
 
+def both_orders(resources, config=None):
+    """Verdicts of the routed host and of the engine's plain call order, which must agree."""
+    host = policy_host()
+    routed, plain = host.analyze(resources, config), host.analyze(resources, config, route_by_type=False)
+    assert routed == plain
+    return routed
+
+
+def test_a_vaults_waiver_covers_its_keys_and_secrets_findings():
+    owner = with_tags(vault(), **{"waiver:kv-key-rsa-min-size": REASON, "waiver:kv-secret-expiry": REASON})
+    weak, forever = key(owner=owner, keySize=2048), secret(attributes={})
+    verdicts = both_orders([component(), owner, diagnostic_setting(owner), weak, forever])
+    assert {(v.policy, v.urn, v.waived, v.reason) for v in verdicts} == {
+        ("kv-key-rsa-min-size", weak["urn"], True, REASON),
+        ("kv-secret-expiry", forever["urn"], True, REASON),
+    }
+
+
+def test_a_vaults_waiver_does_not_reach_a_vault_of_the_same_name_in_another_group():
+    owner = with_tags(vault(), **{"waiver:kv-key-rsa-min-size": REASON})
+    elsewhere = key(owner=owner, keySize=2048)
+    elsewhere["inputs"]["resourceGroupName"] = "rg-other"
+    verdicts = both_orders([component(), owner, diagnostic_setting(owner), elsewhere])
+    assert [(v.policy, v.level, v.waived) for v in verdicts] == [("kv-key-rsa-min-size", "mandatory", False)]
+
+
+def test_a_vaults_waiver_covers_nothing_in_other_vaults():
+    waived = with_tags(vault(), **{"waiver:kv-key-rsa-min-size": REASON})
+    other = vault("billing", "billing-kv")
+    weak = key(owner=other, component_name="billing", keySize=2048)
+    stack = [component(), waived, diagnostic_setting(waived), component("billing"), other]
+    verdicts = both_orders([*stack, diagnostic_setting(other, component_name="billing"), weak])
+    assert [(v.policy, v.urn, v.waived) for v in verdicts] == [("kv-key-rsa-min-size", weak["urn"], False)]
+
+
+def test_a_key_analyzed_before_its_vault_is_not_waived_by_it():
+    """The engine analyzes each resource as it registers; a lookup that finds nothing never waives."""
+    owner = with_tags(vault(), **{"waiver:kv-key-rsa-min-size": REASON})
+    early = key(owner=owner, keySize=2048)
+    verdicts = both_orders([component(), early, owner, diagnostic_setting(owner)])
+    assert [(v.policy, v.level, v.waived) for v in verdicts] == [("kv-key-rsa-min-size", "mandatory", False)]
+
+
+def test_a_key_whose_vault_name_is_unknown_at_preview_is_unchecked_not_blocking():
+    owner = with_tags(vault(), **{"waiver:kv-key-rsa-min-size": REASON})
+    weak = key(owner=owner, keySize=2048)
+    weak["inputs"]["vaultName"] = UNKNOWN
+    verdicts = findings(both_orders([component(), owner, diagnostic_setting(owner), weak]), "kv-key-rsa-min-size")
+    assert [(v.level, v.waived) for v in verdicts] == [("advisory", False)]
+    assert "of the resource or its vault are not known yet" in verdicts[0].message
+
+
 def test_stack_rule_waiver_is_read_from_the_vault_tags(judge):
     owner = with_tags(vault(), **{"waiver:kv-diagnostics": "logs shipped by the SIEM agent"})
     verdicts = judge([component(), owner])
@@ -132,7 +184,7 @@ def test_unknown_tags_make_a_finding_uncheckable_rather_than_waived_or_blocking(
     item["inputs"]["tags"] = UNKNOWN
     verdicts = findings(judge(_audited(item)), "kv-purge-protection")
     assert [(v.level, v.waived) for v in verdicts] == [("advisory", False)]
-    assert "tags (waivers) are not known yet" in verdicts[0].message
+    assert "tags (waivers) of the resource or its vault are not known yet" in verdicts[0].message
 
 
 def test_the_servicer_emits_waivers_as_advisory_diagnostics_carrying_the_reason():

@@ -476,15 +476,25 @@ def test_diagnostics_need_a_log_analytics_workspace_id(problems):
     assert len(found) == 1 and "expected a Log Analytics workspace id" in found[0]
 
 
-def test_too_many_tags_with_waivers_is_rejected(problems):
-    tags = ", ".join(f"t{i}: v" for i in range(15))
-    found = problems(
-        vault(
-            f"""
+def test_too_many_key_tags_are_rejected_and_waivers_do_not_count_against_them(problems):
+    def key_with(count: int) -> list[str]:
+        tags = ", ".join(f"t{i}: v" for i in range(count))
+        return problems(
+            vault(
+                f"""
 {RBAC}
 keys: [{{name: k, type: RSA, ops: [sign], tags: {{{tags}}}}}]
 exceptions: [{{policy: kv-diagnostics, reason: lab}}]
 """
+            )
         )
-    )
-    assert len(found) == 1 and "15 tags plus 1 waiver tags exceed Azure's limit of 15" in found[0]
+
+    assert key_with(15) == []  # waivers are tagged on the vault only
+    found = key_with(16)
+    assert len(found) == 1 and "keys[0].tags: 16 tags exceed Key Vault's limit of 15" in found[0]
+
+
+def test_too_many_vault_tags_with_waivers_are_rejected(problems):
+    tags = ", ".join(f"t{i}: v" for i in range(50))
+    found = problems(vault(f"{RBAC}\ntags: {{{tags}}}\nexceptions: [{{policy: kv-diagnostics, reason: lab}}]"))
+    assert len(found) == 1 and "50 tags plus 1 waiver tags exceed Azure's limit of 50" in found[0]

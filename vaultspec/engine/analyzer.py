@@ -74,6 +74,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vaultspec.policies import pack
 from vaultspec.policies.ledger import LEDGER
 from vaultspec.policies.waivers import parse_notice
+from vaultspec.policies.wire import is_type
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 Level = Literal["advisory", "mandatory", "remediate", "disabled"]
@@ -373,7 +374,10 @@ class PolicyHost:
         full = proto.ConfigureAnalyzerRequest(policyConfig=configs)
         requests = [self._analyze_request(resource) for resource in rendered]
         stack = proto.AnalyzeStackRequest(resources=[self._stack_resource(resource) for resource in rendered])
-        routes = self._routes(rendered, reconciled, configs) if route else [(full, range(len(rendered)))]
+        if route and _vaults_lead(rendered):
+            routes = self._routes(rendered, reconciled, configs)
+        else:
+            routes = [(full, list(range(len(rendered))))]
         by_resource: list[list[Verdict]] = [[] for _ in rendered]
         with _RUN_LOCK:  # one run at a time: Configure is servicer state, the ledger is process-wide
             LEDGER.clear()
@@ -410,7 +414,12 @@ class PolicyHost:
         as under one `Configure`; only the calls that find nothing are saved. The one effect such a
         call has is recording the inputs in the pack's ledger (stack rules read them), which any
         enabled resource policy does for every resource it is shown: a type no enabled policy judges
-        keeps the first enabled one, so the ledger holds the same resources as under the engine."""
+        keeps the first enabled one, so the ledger holds the same resources as under the engine.
+
+        Resource rules read one thing from the ledger: the vault whose waivers cover a key, secret or
+        access policy (`policies/ledger.py`). The groups that hold vaults go first, and routing is
+        used only when every vault precedes every resource that may look one up (`_vaults_lead`), so
+        each lookup finds exactly the vaults it finds in the engine's order."""
         enabled = [name for name in self._resource_policies if reconciled[name].level != "disabled"]
         judges_of: dict[str, frozenset[str]] = {}
         groups: dict[frozenset[str], list[int]] = {}
@@ -434,7 +443,7 @@ class PolicyHost:
                 ),
                 indices,
             )
-            for judges, indices in groups.items()
+            for judges, indices in sorted(groups.items(), key=lambda group: not _holds_vault(rendered, group[1]))
         ]
 
     @staticmethod
@@ -464,6 +473,23 @@ class PolicyHost:
                 for key, urns in resource.property_dependencies.items()
             },
         )
+
+
+def _is_vault(resource: RenderedResource) -> bool:
+    return is_type(resource.type, "keyvault", "Vault")
+
+
+def _holds_vault(rendered: Sequence[RenderedResource], indices: Sequence[int]) -> bool:
+    return any(_is_vault(rendered[index]) for index in indices)
+
+
+def _vaults_lead(rendered: Sequence[RenderedResource]) -> bool:
+    """Every vault comes before every resource that may look its vault up (one with `vaultName`)."""
+    vaults = [index for index, resource in enumerate(rendered) if _is_vault(resource)]
+    readers = [
+        index for index, resource in enumerate(rendered) if not _is_vault(resource) and "vaultName" in resource.inputs
+    ]
+    return not vaults or not readers or max(vaults) < min(readers)
 
 
 @contextmanager

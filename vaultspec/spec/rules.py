@@ -182,16 +182,16 @@ def vault_rules(vault: Vault, known_policies: frozenset[str] | None = None) -> I
         yield ("keys", index, "name"), f"key '{name}' is declared twice (names are case-insensitive)"
     for index, name in _duplicates(s.name for s in vault.secrets):
         yield ("secrets", index, "name"), f"secret '{name}' is declared twice (names are case-insensitive)"
-    waivers = waiver_tags(vault)
+    waivers = waiver_tags(vault)  # on the vault only: they cover its keys and secrets (policies/waivers.py)
     for index, key in enumerate(vault.keys):
         yield from ((("keys", index, *path), msg) for path, msg in key_rules(key, vault.sku))
-        if len(key.tags) + len(waivers) > MAX_OBJECT_TAGS:
-            yield ("keys", index, "tags"), _too_many_tags(len(key.tags), len(waivers), MAX_OBJECT_TAGS)
+        if len(key.tags) > MAX_OBJECT_TAGS:
+            yield ("keys", index, "tags"), f"{len(key.tags)} tags exceed Key Vault's limit of {MAX_OBJECT_TAGS}"
     for index, secret in enumerate(vault.secrets):
         if secret.expires and secret.not_before and secret.expires <= secret.not_before:
             yield ("secrets", index, "expires"), "expires must be later than notBefore"
-        if len(secret.tags) + len(waivers) > MAX_OBJECT_TAGS:
-            yield ("secrets", index, "tags"), _too_many_tags(len(secret.tags), len(waivers), MAX_OBJECT_TAGS)
+        if len(secret.tags) > MAX_OBJECT_TAGS:
+            yield ("secrets", index, "tags"), f"{len(secret.tags)} tags exceed Key Vault's limit of {MAX_OBJECT_TAGS}"
     if len(vault.tags) + len(waivers) > MAX_RESOURCE_TAGS:
         yield ("tags",), _too_many_tags(len(vault.tags), len(waivers), MAX_RESOURCE_TAGS)
     yield from access_rules(vault)
