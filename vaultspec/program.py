@@ -19,6 +19,7 @@ from pathlib import Path
 import pulumi
 
 from vaultspec.components import KeyVault, ObjectHookFactory, from_spec
+from vaultspec.policies import POLICY_NAMES
 from vaultspec.spec import SpecError, load_spec
 
 CONFIG_NAMESPACE = "vaultspec"
@@ -59,7 +60,7 @@ def run(hooks: ObjectHookFactory | None = None) -> None:
     base = project_dir()
     path = spec_path(config.get("spec"), stack, base)
     try:
-        spec = load_spec(path)
+        spec = load_spec(path, frozenset(POLICY_NAMES))  # a misspelt waiver fails here, as in `validate`
     except SpecError as error:
         raise SpecInvalid(error) from None
     protect = protect_resources(config.get_bool("protect"), stack)

@@ -113,6 +113,20 @@ def test_an_invalid_spec_exits_2_with_file_line_col(tmp_path: Path):
     assert result.stdout == ""
 
 
+def test_a_waiver_naming_an_unknown_policy_fails_the_program_not_just_validate(tmp_path: Path):
+    """The program checks waiver names itself, so `pulumi up` never ships a misspelt (silently void) waiver."""
+    spec = tmp_path / "typo.yaml"
+    dev = (STACKS / "dev.yaml").read_text()
+    spec.write_text(dev.replace("policy: kv-secret-expiry", "policy: kv-secret-expiri", 1))
+    result = runner.invoke(app, ["plan", str(spec)])
+    assert result.exit_code == 2, result.output
+    (line,) = [line for line in result.stderr.splitlines() if "kv-secret-expiri" in line]
+    match = ERROR_LINE.match(line)
+    assert match and "unknown policy" in match["message"]
+    number = int(match["line"])
+    assert "kv-secret-expiri" in spec.read_text().splitlines()[number - 1]
+
+
 def test_an_unreadable_stack_config_exits_2_naming_the_file(write_spec: Callable[..., Path], project: Path):
     path = write_spec("- name: alpha-kv\n  access: {model: rbac}\n")
     (project / "Pulumi.dev.yaml").write_text("config: [not, a, mapping\n")

@@ -24,6 +24,15 @@ def test_every_stack_in_the_repository_is_valid(repo_root: Path):
     assert "stacks/dev.yaml" in result.output and "stacks/prod.example.yaml" in result.output
 
 
+def test_the_readme_spec_example_is_valid(repo_root: Path, tmp_path: Path):
+    readme = (repo_root / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "apiVersion: vaultspec/v1" in b]
+    example = tmp_path / "readme.yaml"
+    example.write_text(block)
+    result = runner.invoke(app, ["validate", str(example)])
+    assert result.exit_code == 0, result.output
+
+
 def test_validate_defaults_to_the_stacks_folder(repo_root: Path, monkeypatch):
     monkeypatch.chdir(repo_root)
     result = runner.invoke(app, ["validate"])
@@ -84,8 +93,14 @@ def test_schema_is_json_schema_2020_12_with_descriptions():
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     vault = schema["$defs"]["Vault"]
     assert vault["additionalProperties"] is False
-    assert vault["properties"]["sku"]["description"]
     assert set(schema["properties"]) == {"apiVersion", "defaults", "vaults"}
+    undescribed = [
+        f"{name}.{field}"
+        for name, definition in [("Spec", schema), *schema["$defs"].items()]
+        for field, prop in definition.get("properties", {}).items()
+        if not prop.get("description")
+    ]
+    assert undescribed == []
 
 
 def test_committed_schema_is_in_sync_with_the_model(repo_root: Path):

@@ -254,8 +254,8 @@ class Vault(SpecModel):
     enabled_for: list[Literal["deployment", "diskEncryption", "templateDeployment"]] = Field(
         default_factory=list, description="Azure services allowed to read secrets (all off by default)."
     )
-    keys: list[Key] = Field(default_factory=list)
-    secrets: list[Secret] = Field(default_factory=list)
+    keys: list[Key] = Field(default_factory=list, description="Keys in the vault.")
+    secrets: list[Secret] = Field(default_factory=list, description="Secrets in the vault.")
     diagnostics: Diagnostics | None = Field(None, description="Audit logs and metrics destination.")
     lock: Literal["CanNotDelete", "ReadOnly"] | None = Field(None, description="Management lock on the vault.")
     tags: Tags = Field(default_factory=dict, description="Vault tags, merged over defaults.tags.")
@@ -263,10 +263,10 @@ class Vault(SpecModel):
 
 
 class Defaults(SpecModel):
-    location: Location | None = None
-    resource_group: ResourceGroupName | None = None
-    tenant_id: Guid | None = None
-    tags: Tags = Field(default_factory=dict)
+    location: Location | None = Field(None, description="Azure region of every vault that names none.")
+    resource_group: ResourceGroupName | None = Field(None, description="Resource group of every vault that names none.")
+    tenant_id: Guid | None = Field(None, description="Tenant of every vault that names none (default: the deployer's).")
+    tags: Tags = Field(default_factory=dict, description="Tags of every vault; a vault's own tags win.")
 
 
 class Spec(SpecModel):
@@ -279,7 +279,7 @@ class Spec(SpecModel):
 
     api_version: Literal["vaultspec/v1"] = Field(description="Document version.")
     defaults: Defaults = Field(default_factory=Defaults, description="Merged into every vault.")
-    vaults: list[Vault] = Field(min_length=1)
+    vaults: list[Vault] = Field(min_length=1, description="The vaults of this stack.")
 
     @model_validator(mode="before")
     @classmethod

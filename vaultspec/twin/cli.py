@@ -117,7 +117,8 @@ def stop_command(data: Path = DATA) -> None:
 def audit_command(
     data: Path = DATA, follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines.")
 ) -> None:
-    """Print the audit log (JSON lines: time, principal, vault, operation, object, result, status)."""
+    """Print the audit log (JSON lines: time, plane, operationName, resultType, httpStatusCode, principal,
+    vault, object, ...)."""
     path = data / "audit.jsonl"
     if not path.exists():
         typer.echo(f"error: no audit log at {path}", err=True)
