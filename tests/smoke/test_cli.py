@@ -137,3 +137,46 @@ def test_spec_errors_exit_2_as_file_line_col(tmp_path: Path) -> None:
     code, output = invoke("--vault-url", "https://ok-vault.vault.azure.net", "--spec", str(spec))
     assert code == 2
     assert f"{spec}:3:" in output
+
+
+def fake_pulumi(bin_dir: Path, *, stdout: str = "", stderr: str = "", code: int = 0) -> Path:
+    """A `pulumi` executable that records its arguments and answers like `pulumi stack output --json`."""
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "answer.json").write_text(stdout)
+    script = bin_dir / "pulumi"
+    script.write_text(
+        f"#!/bin/sh\necho \"$@\" > '{bin_dir}/argv'\ncat '{bin_dir}/answer.json'\n"
+        f"printf '%s\\n' '{stderr}' >&2\nexit {code}\n"
+    )
+    script.chmod(0o755)
+    return bin_dir
+
+
+def test_stack_outputs_come_from_the_pulumi_cli_when_no_file_is_given(
+    twin: TwinInfo, twin_env: dict[str, str], healthy: SmokedVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = write_spec(tmp_path / "stack.yaml", healthy.spec)
+    exported = outputs_file(tmp_path / "outputs.json", spec, twin, healthy).read_text()
+    bin_dir = fake_pulumi(tmp_path / "bin", stdout=exported)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    result = CliRunner().invoke(app, ["smoke", "--stack", "prod-eu", "--json", "-"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["vault"] == healthy.name
+    assert (bin_dir / "argv").read_text().split() == ["stack", "output", "--json", "--stack", "prod-eu"]
+
+
+def test_a_failing_pulumi_cli_exits_2_with_its_last_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = fake_pulumi(tmp_path / "bin", stderr="error: no stack named prod-eu found", code=255)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    code, output = invoke("--stack", "prod-eu")
+    assert code == 2
+    assert "`pulumi stack output --json --stack prod-eu` failed: error: no stack named prod-eu found" in output
+
+
+def test_without_the_pulumi_cli_the_error_says_how_to_pass_the_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi anywhere
+    code, output = invoke("--stack", "prod-eu")
+    assert code == 2
+    assert "the pulumi CLI is not on PATH" in output and "--outputs outputs.json" in output
