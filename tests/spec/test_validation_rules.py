@@ -498,3 +498,28 @@ def test_too_many_vault_tags_with_waivers_are_rejected(problems):
     tags = ", ".join(f"t{i}: v" for i in range(50))
     found = problems(vault(f"{RBAC}\ntags: {{{tags}}}\nexceptions: [{{policy: kv-diagnostics, reason: lab}}]"))
     assert len(found) == 1 and "50 tags plus 1 waiver tags exceed Azure's limit of 50" in found[0]
+
+
+def test_a_field_error_does_not_hide_the_rule_errors_of_the_rest_of_the_document(problems):
+    text = f"""{HEADER}  - name: alpha-kv
+    skuu: premium
+    access: {{model: rbac}}
+    keys:
+      - {{name: k1, type: EC, size: 2048, ops: [sign, encrypt]}}
+      - {{name: k2, type: RSA, size: 1}}
+    secrets:
+      - {{name: s1, value: {{fromEnv: X}}, expires: 2027-01-01T00:00:00Z, notBefore: 2028-01-01T00:00:00Z}}
+  - name: Alpha-KV
+    {RBAC}
+"""
+    found = problems(text)
+    expected = [
+        f"{at(text, 'skuu')}: vaults[0].skuu: unknown field (did you mean 'sku'?)",
+        f"{at(text, '2048')}: vaults[0].keys[0].size: size applies to RSA keys only; EC keys take a curve",
+        f"{at(text, 'encrypt')}: vaults[0].keys[0].ops[1]: EC keys cannot encrypt; they support: sign, verify",
+        f"{at(text, '1}')}: vaults[0].keys[1].size: Input should be 2048, 3072 or 4096",
+        f"{at(text, '2027-01-01')}: vaults[0].secrets[0].expires: expires must be later than notBefore",
+        f"{at(text, 'Alpha-KV')}: vaults[1].name: vault 'Alpha-KV' is declared twice (names are case-insensitive)",
+    ]
+    assert sorted(set(found) & set(expected)) == sorted(expected), found
+    assert len(found) == len(expected) + 1  # and k2's missing ops

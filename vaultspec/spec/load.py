@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from vaultspec.spec.errors import Problem, SpecError
-from vaultspec.spec.model import Spec, Vault, merge_defaults
-from vaultspec.spec.rules import Finding, spec_rules, vault_rules
+from vaultspec.spec.model import Key, Secret, Spec, Vault, merge_defaults
+from vaultspec.spec.rules import Finding, duplicate_names, key_rules, secret_rules, spec_rules, vault_rules
 from vaultspec.spec.yamlsource import Document, PathKey, SourceMap, read_yaml
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -64,21 +64,50 @@ def _validate(document: Document, known: frozenset[str] | None) -> tuple[Spec | 
         spec = Spec.model_validate(document.data)
     except ValidationError as exc:
         problems = list(_dedupe(_pydantic_problems(exc, source, Spec, document.data)))
-        return None, problems + list(_rules_for_valid_vaults(document, known))
+        return None, problems + list(_rules_for_valid_parts(document, known))
     return spec, list(_findings(spec_rules(spec, known), source, ()))
 
 
-def _rules_for_valid_vaults(document: Document, known: frozenset[str] | None) -> Iterator[Problem]:
-    """Best effort when the document as a whole is invalid: still judge each vault that is valid."""
+def _rules_for_valid_parts(document: Document, known: frozenset[str] | None) -> Iterator[Problem]:
+    """Best effort when the document as a whole is invalid, so one typo does not hide the rest: the
+    cross-field rules of every vault that is valid on its own, and of every key and secret that is
+    valid on its own in a vault that is not; duplicate vault names."""
     data = document.data
     if not isinstance(data, dict) or not isinstance(data.get("vaults"), list):
         return
+    names = [(index, raw.get("name")) for index, raw in enumerate(data["vaults"]) if isinstance(raw, dict)]
+    names = [(index, name) for index, name in names if isinstance(name, str)]
+    for position, name in duplicate_names(name for _, name in names):
+        yield from _findings(
+            [(("name",), f"vault '{name}' is declared twice (names are case-insensitive)")],
+            document.source,
+            ("vaults", names[position][0]),
+        )
     for index, raw in enumerate(data["vaults"]):
+        merged = merge_defaults(raw, data.get("defaults"))
         try:
-            vault = Vault.model_validate(merge_defaults(raw, data.get("defaults")))
+            vault = Vault.model_validate(merged)
         except ValidationError:
+            yield from _rules_for_valid_objects(merged, document.source, ("vaults", index))
             continue
         yield from _findings(vault_rules(vault, known), document.source, ("vaults", index))
+
+
+def _rules_for_valid_objects(raw: Any, source: SourceMap, prefix: PathKey) -> Iterator[Problem]:
+    if not isinstance(raw, dict):
+        return
+    sku = raw.get("sku", "premium")
+    sku = sku if sku in ("standard", "premium") else "premium"  # an invalid sku is reported already
+    for field, model, rules in (("keys", Key, lambda k: key_rules(k, sku)), ("secrets", Secret, secret_rules)):
+        items = raw.get(field)
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            try:
+                valid = model.model_validate(item)
+            except ValidationError:
+                continue
+            yield from _findings(rules(valid), source, (*prefix, field, index))
 
 
 def _findings(findings: Iterable[Finding], source: SourceMap, prefix: PathKey) -> Iterator[Problem]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from vaultspec.catalog.keys import EC_TYPES, HSM_TYPES, ops_for_type
 from vaultspec.catalog.roles import find_role
-from vaultspec.spec.model import Grant, Key, Rotation, Spec, Vault
+from vaultspec.spec.model import Grant, Key, Rotation, Secret, Spec, Vault
 from vaultspec.spec.types import duration_days
 
 Finding = tuple[tuple[str | int, ...], str]
@@ -27,7 +27,8 @@ def waiver_tags(vault: Vault) -> dict[str, str]:
     return {f"{WAIVER_TAG_PREFIX}{item.policy}": item.reason for item in vault.exceptions}
 
 
-def _duplicates(names: Iterable[str]) -> Iterator[tuple[int, str]]:
+def duplicate_names(names: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(index, name) of each name seen before it, case-insensitively (as Azure compares names)."""
     seen: set[str] = set()
     for index, name in enumerate(names):
         folded = name.lower()
@@ -48,12 +49,21 @@ def key_rules(key: Key, sku: str) -> Iterator[Finding]:
     for index, op in enumerate(key.ops):
         if op not in allowed:
             yield ("ops", index), f"{key.type} keys cannot {op}; they support: {', '.join(allowed)}"
-    for index, op in _duplicates(key.ops):
+    for index, op in duplicate_names(key.ops):
         yield ("ops", index), f"operation '{op}' is listed twice"
     if key.expires and key.not_before and key.expires <= key.not_before:
         yield ("expires",), "expires must be later than notBefore"
     if key.rotation:
         yield from ((("rotation", *path), msg) for path, msg in rotation_rules(key.rotation))
+    if len(key.tags) > MAX_OBJECT_TAGS:
+        yield ("tags",), f"{len(key.tags)} tags exceed Key Vault's limit of {MAX_OBJECT_TAGS}"
+
+
+def secret_rules(secret: Secret) -> Iterator[Finding]:
+    if secret.expires and secret.not_before and secret.expires <= secret.not_before:
+        yield ("expires",), "expires must be later than notBefore"
+    if len(secret.tags) > MAX_OBJECT_TAGS:
+        yield ("tags",), f"{len(secret.tags)} tags exceed Key Vault's limit of {MAX_OBJECT_TAGS}"
 
 
 def rotation_rules(rotation: Rotation) -> Iterator[Finding]:
@@ -178,24 +188,19 @@ def access_rules(vault: Vault) -> Iterator[Finding]:
 
 def vault_rules(vault: Vault, known_policies: frozenset[str] | None = None) -> Iterator[Finding]:
     """Every cross-field rule for one vault; paths are relative to the vault."""
-    for index, name in _duplicates(k.name for k in vault.keys):
+    for index, name in duplicate_names(k.name for k in vault.keys):
         yield ("keys", index, "name"), f"key '{name}' is declared twice (names are case-insensitive)"
-    for index, name in _duplicates(s.name for s in vault.secrets):
+    for index, name in duplicate_names(s.name for s in vault.secrets):
         yield ("secrets", index, "name"), f"secret '{name}' is declared twice (names are case-insensitive)"
     waivers = waiver_tags(vault)  # on the vault only: they cover its keys and secrets (policies/waivers.py)
     for index, key in enumerate(vault.keys):
         yield from ((("keys", index, *path), msg) for path, msg in key_rules(key, vault.sku))
-        if len(key.tags) > MAX_OBJECT_TAGS:
-            yield ("keys", index, "tags"), f"{len(key.tags)} tags exceed Key Vault's limit of {MAX_OBJECT_TAGS}"
     for index, secret in enumerate(vault.secrets):
-        if secret.expires and secret.not_before and secret.expires <= secret.not_before:
-            yield ("secrets", index, "expires"), "expires must be later than notBefore"
-        if len(secret.tags) > MAX_OBJECT_TAGS:
-            yield ("secrets", index, "tags"), f"{len(secret.tags)} tags exceed Key Vault's limit of {MAX_OBJECT_TAGS}"
+        yield from ((("secrets", index, *path), msg) for path, msg in secret_rules(secret))
     if len(vault.tags) + len(waivers) > MAX_RESOURCE_TAGS:
         yield ("tags",), _too_many_tags(len(vault.tags), len(waivers), MAX_RESOURCE_TAGS)
     yield from access_rules(vault)
-    for index, name in _duplicates(e.policy for e in vault.exceptions):
+    for index, name in duplicate_names(e.policy for e in vault.exceptions):
         yield ("exceptions", index, "policy"), f"policy '{name}' is waived twice"
     if known_policies is not None:
         for index, item in enumerate(vault.exceptions):
@@ -212,7 +217,7 @@ def _too_many_tags(own: int, waivers: int, limit: int) -> str:
 
 def spec_rules(spec: Spec, known_policies: frozenset[str] | None = None) -> Iterator[Finding]:
     """Every cross-field rule for a whole document; paths are relative to the document."""
-    for index, name in _duplicates(v.name for v in spec.vaults):
+    for index, name in duplicate_names(v.name for v in spec.vaults):
         yield ("vaults", index, "name"), f"vault '{name}' is declared twice (names are case-insensitive)"
     for index, vault in enumerate(spec.vaults):
         yield from ((("vaults", index, *path), msg) for path, msg in vault_rules(vault, known_policies))
