@@ -25,7 +25,7 @@ The engine starts one policy-pack process per operation, so the ledger spans exa
 in-process host that reuses the pack across runs (the offline analyzer) calls `LEDGER.clear()`. The offline
 analyzer also disables, per resource type, the resource policies that cannot judge it; it keeps at
 least one enabled resource policy for every resource, so the ledger records the same resources, and
-it records every vault before any resource that looks one up, as the engine does.
+each lookup finds what it would in the engine's order (see `PolicyHost._routes`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 
 from tests.policies.builders import compliant_stack, component, diagnostic_setting, key, vault
 from tests.policies.test_every_rule import VIOLATING
-from vaultspec.engine.analyzer import PolicyConfigError, PolicyHost, Verdict, policy_host
+from vaultspec.engine.analyzer import (
+    PolicyConfigError,
+    PolicyHost,
+    RenderedResource,
+    Verdict,
+    _vaults_lead,
+    policy_host,
+)
 from vaultspec.engine.plan import policy_subjects
 from vaultspec.engine.render import render_spec
 from vaultspec.policies import RULES
@@ -94,6 +101,16 @@ def test_the_rendered_stacks_get_the_engine_order_verdicts(rendered_stacks, conf
         assert routed == reference, name
     if config is None:  # dev.yaml has findings (waived ones among them): the comparison is not vacuous
         assert any(v.waived for v in both_dispatches(rendered_stacks["dev.yaml"], None)[0])
+
+
+def test_rendered_stacks_of_several_vaults_are_routed(rendered_stacks):
+    """Routing is not quietly off where it matters: each vault precedes the keys and secrets that
+    look it up, though other vaults' keys come before it."""
+    for name, stack in rendered_stacks.items():
+        resources = [RenderedResource.model_validate(item) for item in stack]
+        assert _vaults_lead(resources), name
+    dev = [RenderedResource.model_validate(item) for item in rendered_stacks["dev.yaml"]]
+    assert sum(r.type == "azure-native:keyvault:Vault" for r in dev) >= 2
 
 
 JSON = st.recursive(

@@ -418,8 +418,8 @@ class PolicyHost:
 
         Resource rules read one thing from the ledger: the vault whose waivers cover a key, secret or
         access policy (`policies/ledger.py`). The groups that hold vaults go first, and routing is
-        used only when every vault precedes every resource that may look one up (`_vaults_lead`), so
-        each lookup finds exactly the vaults it finds in the engine's order."""
+        used only when every vault a resource may look up precedes that resource (`_vaults_lead`; so
+        it is in every vaultspec rendering), so each lookup finds what it finds in the engine's order."""
         enabled = [name for name in self._resource_policies if reconciled[name].level != "disabled"]
         judges_of: dict[str, frozenset[str]] = {}
         groups: dict[frozenset[str], list[int]] = {}
@@ -484,12 +484,24 @@ def _holds_vault(rendered: Sequence[RenderedResource], indices: Sequence[int]) -
 
 
 def _vaults_lead(rendered: Sequence[RenderedResource]) -> bool:
-    """Every vault comes before every resource that may look its vault up (one with `vaultName`)."""
-    vaults = [index for index, resource in enumerate(rendered) if _is_vault(resource)]
-    readers = [
-        index for index, resource in enumerate(rendered) if not _is_vault(resource) and "vaultName" in resource.inputs
+    """Every vault a resource may look up (same literal name; same resource group when both are
+    known) comes before that resource, so each lookup finds the same vault in either call order."""
+    identities = [
+        (index, _literal(resource.inputs.get("vaultName")), _literal(resource.inputs.get("resourceGroupName")))
+        for index, resource in enumerate(rendered)
     ]
-    return not vaults or not readers or max(vaults) < min(readers)
+    vaults = [identity for identity in identities if identity[1] is not None and _is_vault(rendered[identity[0]])]
+    for index, name, group in identities:
+        if name is None or _is_vault(rendered[index]):
+            continue
+        for vault_index, vault_name, vault_group in vaults:
+            if vault_index > index and vault_name == name and (group is None or vault_group in (None, group)):
+                return False
+    return True
+
+
+def _literal(value: Any) -> str | None:
+    return value.lower() if isinstance(value, str) else None
 
 
 @contextmanager
