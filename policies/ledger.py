@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from vaultspec.policies.wire import UnknownValueError, dig, is_type, text
@@ -47,7 +48,10 @@ class InputLedger:
         self._vaults: dict[str, tuple[str, str | None, Mapping[str, Any]]] = {}  # urn -> (name, group, inputs)
 
     def record(self, urn: str, inputs: Mapping[str, Any], resource_type: str | None = None) -> None:
-        vault = _vault_identity(inputs) if resource_type and is_type(resource_type, "keyvault", "Vault") else None
+        vault = None
+        if resource_type and is_type(resource_type, "keyvault", "Vault"):
+            with suppress(UnknownValueError):  # a vault whose name is not known yet is not found by name
+                vault = _named(inputs)
         with self._lock:
             self._inputs[urn] = inputs
             if vault is not None:
@@ -75,14 +79,8 @@ class InputLedger:
         Raises `UnknownValueError` while the vault name is unknown (computed at preview)."""
         if not isinstance(props, Mapping) or "vaultName" not in props:
             return None
-        vault_name = text(dig(props, "vaultName"))
-        if vault_name is None:
-            return None
-        try:
-            group = text(dig(props, "resourceGroupName"))
-        except UnknownValueError:
-            group = None
-        return self.vault_named(vault_name, group)
+        named = _named(props)
+        return self.vault_named(*named) if named is not None else None
 
     def clear(self) -> None:
         with self._lock:
@@ -94,18 +92,16 @@ class InputLedger:
             return len(self._inputs)
 
 
-def _vault_identity(inputs: Mapping[str, Any]) -> tuple[str, str | None] | None:
-    """A vault's literal (name, resource group), lower-cased; None while its name is unknown."""
-    try:
-        name = text(dig(inputs, "vaultName"))
-        if name is None:
-            return None
-        try:
-            group = text(dig(inputs, "resourceGroupName"))
-        except UnknownValueError:
-            group = None
-    except UnknownValueError:
+def _named(props: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """The literal (vaultName, resourceGroupName), lower-cased; None without a literal vault name, the
+    group None when not known. Raises `UnknownValueError` while the vault name is unknown."""
+    name = text(dig(props, "vaultName"))
+    if name is None:
         return None
+    try:
+        group = text(dig(props, "resourceGroupName"))
+    except UnknownValueError:
+        group = None
     return name, group
 
 
