@@ -147,6 +147,14 @@ def test_a_key_whose_vault_name_is_unknown_at_preview_is_unchecked_not_blocking(
     assert "of the resource or its vault are not known yet" in verdicts[0].message
 
 
+def test_a_vault_whose_name_is_unknown_waives_nothing_by_name():
+    owner = with_tags(vault(), **{"waiver:kv-key-rsa-min-size": REASON})
+    weak = key(owner=owner, keySize=2048)
+    owner["inputs"]["vaultName"] = UNKNOWN
+    verdicts = findings(both_orders([component(), owner, diagnostic_setting(owner), weak]), "kv-key-rsa-min-size")
+    assert [(v.level, v.waived) for v in verdicts] == [("mandatory", False)]
+
+
 def test_stack_rule_waiver_is_read_from_the_vault_tags(judge):
     owner = with_tags(vault(), **{"waiver:kv-diagnostics": "logs shipped by the SIEM agent"})
     verdicts = judge([component(), owner])
