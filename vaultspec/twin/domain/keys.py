@@ -211,27 +211,14 @@ class KeyService:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def delete_key(self, vault: VaultRef, name: str) -> dict[str, Any]:
-        obj, latest = self.objects.delete(vault, name)
-        return {
-            **self.bundle(vault, latest),
-            **self.objects.deleted_fields(vault, obj, latest.name),
-        }
+        return self.objects.with_deletion(vault, *self.objects.delete(vault, name), self.bundle)
 
     def get_deleted_key(self, vault: VaultRef, name: str) -> dict[str, Any]:
-        obj, latest = self.objects.deleted(vault, name)
-        return {
-            **self.bundle(vault, latest),
-            **self.objects.deleted_fields(vault, obj, latest.name),
-        }
+        return self.objects.with_deletion(vault, *self.objects.deleted(vault, name), self.bundle)
 
     def list_deleted_keys(self, vault: VaultRef) -> list[dict[str, Any]]:
-        return [
-            {
-                **self.item(vault, latest),
-                **self.objects.deleted_fields(vault, obj, latest.name),
-            }
-            for obj, latest in self.objects.list_deleted(vault)
-        ]
+        deleted = self.objects.list_deleted(vault)
+        return [self.objects.with_deletion(vault, obj, latest, self.item) for obj, latest in deleted]
 
     def recover_deleted_key(self, vault: VaultRef, name: str) -> dict[str, Any]:
         return self.bundle(vault, self.objects.recover(vault, name))

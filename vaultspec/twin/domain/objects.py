@@ -134,10 +134,18 @@ class ObjectKind:
         self.kind = kind
         self._backup = Sealer(backup_key)
 
-    def deleted_fields(self, vault: VaultRef, obj: ObjectRow, name: str) -> dict[str, Any]:
-        """What a deleted key or secret adds to its bundle: recovery id and the deletion/purge dates."""
+    def with_deletion(
+        self,
+        vault: VaultRef,
+        obj: ObjectRow,
+        latest: VersionRow,
+        view: Callable[[VaultRef, VersionRow], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """`view` of a deleted key's or secret's latest version (a bundle or a list item) with what
+        deletion adds: the recovery id and the deletion and purge dates."""
         return {
-            "recoveryId": f"{vault.url}/deleted{self.kind}s/{name}",
+            **view(vault, latest),
+            "recoveryId": f"{vault.url}/deleted{self.kind}s/{latest.name}",
             "deletedDate": int(obj.deleted_at or 0),
             "scheduledPurgeDate": int(obj.purge_at) if obj.purge_at else None,
         }

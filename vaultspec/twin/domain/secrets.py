@@ -92,27 +92,14 @@ class SecretService:
         return [self._properties(vault, row) for row in self.objects.list_versions(vault, name)]
 
     def delete_secret(self, vault: VaultRef, name: str) -> dict[str, Any]:
-        obj, latest = self.objects.delete(vault, name)
-        return {
-            **self._properties(vault, latest),
-            **self.objects.deleted_fields(vault, obj, latest.name),
-        }
+        return self.objects.with_deletion(vault, *self.objects.delete(vault, name), self._properties)
 
     def get_deleted_secret(self, vault: VaultRef, name: str) -> dict[str, Any]:
-        obj, latest = self.objects.deleted(vault, name)
-        return {
-            **self._properties(vault, latest),
-            **self.objects.deleted_fields(vault, obj, latest.name),
-        }
+        return self.objects.with_deletion(vault, *self.objects.deleted(vault, name), self._properties)
 
     def list_deleted_secrets(self, vault: VaultRef) -> list[dict[str, Any]]:
-        return [
-            {
-                **self._properties(vault, latest),
-                **self.objects.deleted_fields(vault, obj, latest.name),
-            }
-            for obj, latest in self.objects.list_deleted(vault)
-        ]
+        deleted = self.objects.list_deleted(vault)
+        return [self.objects.with_deletion(vault, obj, latest, self._properties) for obj, latest in deleted]
 
     def recover_deleted_secret(self, vault: VaultRef, name: str) -> dict[str, Any]:
         return self._properties(vault, self.objects.recover(vault, name))
