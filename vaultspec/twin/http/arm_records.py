@@ -10,6 +10,7 @@ manage groups explicitly).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -49,6 +50,14 @@ def _not_found(kind: str, name: str) -> ArmError:
     return ArmError(404, f"{kind}NotFound", f"The {kind} '{name}' was not found.", name)
 
 
+def _record_or_404(request: Request, scope: str, record_type: str, name: str, kind: str) -> dict[str, Any]:
+    records = backend_of(request).records
+    record = records.get(records.record_id(_scope(scope), record_type, name))
+    if record is None:
+        raise _not_found(kind, name)
+    return record
+
+
 # -- role assignments --------------------------------------------------------------------------------
 @router.put(
     ASSIGNMENTS + "/{roleAssignmentName}",
@@ -63,11 +72,7 @@ async def create_role_assignment(scope: str, roleAssignmentName: str, body: ArmR
 @router.get(ASSIGNMENTS + "/{roleAssignmentName}", responses={200: doc(RoleAssignment)})
 async def get_role_assignment(scope: str, roleAssignmentName: str, request: Request) -> Response:
     """ARM: Role Assignments - Get."""
-    backend = backend_of(request)
-    record = backend.records.get(backend.records.record_id(_scope(scope), ROLE_ASSIGNMENT, roleAssignmentName))
-    if record is None:
-        raise _not_found("RoleAssignment", roleAssignmentName)
-    return json_response(record)
+    return json_response(_record_or_404(request, scope, ROLE_ASSIGNMENT, roleAssignmentName, "RoleAssignment"))
 
 
 @router.delete(
@@ -150,11 +155,7 @@ async def create_lock(scope: str, lockName: str, body: ArmResource, request: Req
 @router.get(LOCKS + "/{lockName}", responses={200: doc(ManagementLock)})
 async def get_lock(scope: str, lockName: str, request: Request) -> Response:
     """ARM: Management Locks - Get By Scope."""
-    backend = backend_of(request)
-    record = backend.records.get(backend.records.record_id(_scope(scope), LOCK, lockName))
-    if record is None:
-        raise _not_found("Lock", lockName)
-    return json_response(record)
+    return json_response(_record_or_404(request, scope, LOCK, lockName, "Lock"))
 
 
 @router.delete(
@@ -186,11 +187,7 @@ async def create_diagnostic_setting(scope: str, name: str, body: ArmResource, re
 @router.get(DIAGNOSTICS + "/{name}", responses={200: doc(DiagnosticSetting, "DiagnosticSettingsResource")})
 async def get_diagnostic_setting(scope: str, name: str, request: Request) -> Response:
     """ARM: Diagnostic Settings - Get."""
-    backend = backend_of(request)
-    record = backend.records.get(backend.records.record_id(_scope(scope), DIAGNOSTIC_SETTING, name))
-    if record is None:
-        raise _not_found("DiagnosticSetting", name)
-    return json_response(record)
+    return json_response(_record_or_404(request, scope, DIAGNOSTIC_SETTING, name, "DiagnosticSetting"))
 
 
 @router.delete(
