@@ -52,3 +52,21 @@ def same_instant(a: datetime | None, b: datetime | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return int(a.timestamp()) == int(b.timestamp())
+
+
+def declared_dates(
+    expires: datetime | None,
+    not_before: datetime | None,
+    expires_on: datetime | None,
+    vault_not_before: datetime | None,
+) -> str:
+    """A key's or secret's expiry and not-before as the vault holds them, against the spec's; raises
+    `CheckFailed` naming each that differs."""
+    problems = [
+        f"{label}: declared {iso(declared)}, vault {iso(actual)}"
+        for label, declared, actual in (("expires", expires, expires_on), ("notBefore", not_before, vault_not_before))
+        if not same_instant(declared, actual)
+    ]
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return f"expires {iso(expires_on)}, notBefore {iso(vault_not_before)} as declared"

@@ -36,7 +36,7 @@ from azure.keyvault.keys import KeyVaultKey
 
 from vaultspec.catalog.keys import ops_for_type
 from vaultspec.smoke import public_key
-from vaultspec.smoke.check import Check, CheckFailed, CheckSkipped, iso, same_instant, utc_now
+from vaultspec.smoke.check import Check, CheckFailed, CheckSkipped, declared_dates, iso, utc_now
 from vaultspec.smoke.session import VaultError, VaultSession, b64url
 from vaultspec.spec.model import Key
 from vaultspec.spec.types import duration_days
@@ -130,17 +130,7 @@ async def check_enabled(session: VaultSession, spec: Key) -> str:
 
 async def check_dates(session: VaultSession, spec: Key) -> str:
     props = (await _key(session, spec)).properties
-    problems = [
-        f"{label}: declared {iso(declared)}, vault {iso(actual)}"
-        for label, declared, actual in (
-            ("expires", spec.expires, props.expires_on),
-            ("notBefore", spec.not_before, props.not_before),
-        )
-        if not same_instant(declared, actual)
-    ]
-    if problems:
-        raise CheckFailed("; ".join(problems))
-    return f"expires {iso(props.expires_on)}, notBefore {iso(props.not_before)} as declared"
+    return declared_dates(spec.expires, spec.not_before, props.expires_on, props.not_before)
 
 
 def _days(value: str | None) -> float | None:

@@ -18,7 +18,7 @@ from functools import partial
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretProperties
 
-from vaultspec.smoke.check import Check, CheckFailed, CheckSkipped, iso, same_instant, utc_now
+from vaultspec.smoke.check import Check, CheckFailed, CheckSkipped, declared_dates, iso, utc_now
 from vaultspec.smoke.session import VaultError, VaultSession
 from vaultspec.spec.model import Secret
 
@@ -113,17 +113,7 @@ async def check_not_expired(session: VaultSession, spec: Secret) -> str:
 
 async def check_dates(session: VaultSession, spec: Secret) -> str:
     props = await _properties(session, spec)
-    problems = [
-        f"{label}: declared {iso(declared)}, vault {iso(actual)}"
-        for label, declared, actual in (
-            ("expires", spec.expires, props.expires_on),
-            ("notBefore", spec.not_before, props.not_before),
-        )
-        if not same_instant(declared, actual)
-    ]
-    if problems:
-        raise CheckFailed("; ".join(problems))
-    return f"expires {iso(props.expires_on)}, notBefore {iso(props.not_before)} as declared"
+    return declared_dates(spec.expires, spec.not_before, props.expires_on, props.not_before)
 
 
 async def check_content_type(session: VaultSession, spec: Secret) -> str:
