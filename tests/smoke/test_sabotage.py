@@ -17,6 +17,7 @@ from tests.smoke.conftest import SmokedVault, failed
         ("a software key declared HSM", "keys/not-hsm", "type", "not HSM-protected"),
         ("a missing secret", "secrets/missing", "exists", "404 SecretNotFound"),
         ("an expired secret", "secrets/expired", "not-expired", "expired at"),
+        ("an expiry the spec does not declare", "secrets/expired", "dates", "expires: declared none, vault 20"),
         ("a wrong content type", "secrets/wrong-ct", "content-type", "'application/json'"),
         ("a fromEnv mismatch", "secrets/env-mismatch", "source", "SHA-256 differs"),
     ],
