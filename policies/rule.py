@@ -202,17 +202,8 @@ def resource_rule(
             raise PolicyNotice(items)
 
     policy = ResourceValidationPolicy(
-        name=name,
-        description=description,
         validate=validate,
-        enforcement_level=level,
-        config_schema=PolicyConfigSchema(properties=dict(parameters)) if parameters else None,
-        display_name=display_name,
-        severity=severity,
-        framework=sources.framework(),
-        tags=sources.tags(),
-        remediation_steps=remediation,
-        url=url,
+        **_metadata(name, display_name, description, level, severity, sources, remediation, url, parameters),
     )
     return Rule(name, description, level, severity, sources, parameters, "resource", policy, applies_to)
 
@@ -255,19 +246,37 @@ def stack_rule(
             raise PolicyNotice(items)
 
     policy = StackValidationPolicy(
-        name=name,
-        description=description,
         validate=validate,
-        enforcement_level=level,
-        config_schema=PolicyConfigSchema(properties=dict(parameters)) if parameters else None,
-        display_name=display_name,
-        severity=severity,
-        framework=sources.framework(),
-        tags=sources.tags(),
-        remediation_steps=remediation,
-        url=url,
+        **_metadata(name, display_name, description, level, severity, sources, remediation, url, parameters),
     )
     return Rule(name, description, level, severity, sources, parameters, "stack", policy)
+
+
+def _metadata(
+    name: str,
+    display_name: str,
+    description: str,
+    level: EnforcementLevel,
+    severity: Severity,
+    sources: Sources,
+    remediation: str,
+    url: str,
+    parameters: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """What a resource and a stack policy both carry besides `validate`: identity, level, config
+    schema and compliance metadata."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": level,
+        "config_schema": PolicyConfigSchema(properties=dict(parameters)) if parameters else None,
+        "display_name": display_name,
+        "severity": severity,
+        "framework": sources.framework(),
+        "tags": sources.tags(),
+        "remediation_steps": remediation,
+        "url": url,
+    }
 
 
 def vault_waiver(props: Mapping[str, Any], name: str) -> str | None:
