@@ -188,15 +188,6 @@ def stock_once(resources: list[tuple[str, str, dict[str, Any]]]) -> None:
         raise failure[0]
 
 
-def best_of(repeat: int, fn: Callable[[], Any]) -> float:
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
-
-
 def interleaved(repeat: int, *functions: Callable[[], Any], collect: bool = True) -> list[tuple[float, float]]:
     """(CPU seconds, wall seconds), best of `repeat` for each function, runs alternating.
 
