@@ -22,7 +22,7 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from vaultspec.policies.ledger import InputLedger
-from vaultspec.policies.wire import dig, is_type, text
+from vaultspec.policies.wire import dig, is_type, same_group, text
 
 _VAULT_ID = re.compile(
     r"/resourcegroups/(?P<group>[^/]+)/providers/microsoft\.keyvault/vaults/(?P<name>[^/]+)(?:/|$)", re.IGNORECASE
@@ -165,4 +165,4 @@ def _in_group(vault: Node, group: str | None) -> bool:
         vault_group = text(vault.read(("resourceGroupName",)))
     except UnknownValueError:
         return True
-    return vault_group is None or vault_group == group
+    return same_group(vault_group, group)

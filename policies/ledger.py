@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
-from vaultspec.policies.wire import UnknownValueError, dig, is_type, text
+from vaultspec.policies.wire import UnknownValueError, dig, is_type, same_group, text
 
 
 class InputLedger:
@@ -65,7 +65,7 @@ class InputLedger:
             matches = [
                 inputs
                 for vault_name, vault_group, inputs in self._vaults.values()
-                if vault_name == name and (group is None or vault_group is None or vault_group == group)
+                if vault_name == name and same_group(vault_group, group)
             ]
         return matches[0] if len(matches) == 1 else None
 

@@ -23,6 +23,7 @@ __all__ = [
     "is_set",
     "is_type",
     "number",
+    "same_group",
     "same_text",
     "sequence",
     "text",
@@ -73,6 +74,11 @@ def is_set(props: Mapping[str, Any], key: str) -> bool:
 def text(value: Any) -> str | None:
     """A string value lower-cased for comparison (Azure enums are case-insensitive), else None."""
     return value.lower() if isinstance(value, str) else None
+
+
+def same_group(a: str | None, b: str | None) -> bool:
+    """Two resource groups (lower-cased, None when not known) that may be the same one."""
+    return a is None or b is None or a == b
 
 
 def same_text(value: Any, expected: str) -> bool:

@@ -74,7 +74,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vaultspec.policies import pack
 from vaultspec.policies.ledger import LEDGER
 from vaultspec.policies.waivers import parse_notice
-from vaultspec.policies.wire import is_type
+from vaultspec.policies.wire import is_type, same_group, text
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 Level = Literal["advisory", "mandatory", "remediate", "disabled"]
@@ -487,7 +487,7 @@ def _vaults_lead(rendered: Sequence[RenderedResource]) -> bool:
     """Every vault a resource may look up (same literal name; same resource group when both are
     known) comes before that resource, so each lookup finds the same vault in either call order."""
     identities = [
-        (index, _literal(resource.inputs.get("vaultName")), _literal(resource.inputs.get("resourceGroupName")))
+        (index, text(resource.inputs.get("vaultName")), text(resource.inputs.get("resourceGroupName")))
         for index, resource in enumerate(rendered)
     ]
     vaults = [identity for identity in identities if identity[1] is not None and _is_vault(rendered[identity[0]])]
@@ -495,13 +495,9 @@ def _vaults_lead(rendered: Sequence[RenderedResource]) -> bool:
         if name is None or _is_vault(rendered[index]):
             continue
         for vault_index, vault_name, vault_group in vaults:
-            if vault_index > index and vault_name == name and (group is None or vault_group in (None, group)):
+            if vault_index > index and vault_name == name and same_group(vault_group, group):
                 return False
     return True
-
-
-def _literal(value: Any) -> str | None:
-    return value.lower() if isinstance(value, str) else None
 
 
 @contextmanager
