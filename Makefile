@@ -1,15 +1,19 @@
 # vaultspec: two commands on a fresh machine.
-#   make up    deploys stacks/dev.yaml to the local Key Vault twin, smoke-tests it, prints a summary
-#   make test  runs the whole test suite (and ruff)
-# Both bootstrap .venv themselves; the venv is rebuilt when pyproject.toml or setup.py changes.
+#   make up    deploys stacks/dev.yaml to the local Key Vault twin with the real Pulumi engine, smoke-tests it
+#   make test  runs the whole test suite (and ruff), end-to-end tests on the real engine included
+# Both bootstrap what they need: .venv (rebuilt when pyproject.toml or setup.py changes) and the Pulumi CLI
+# with its language hosts, built from Go modules at the version pyproject.toml pins (`make pulumi`).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+TOOLS  := .vaultspec/tools/bin
+# The one place the Pulumi version lives: pyproject's exact `pulumi==X.Y.Z` pin.
+PULUMI_VERSION := $(shell sed -n 's/^ *"pulumi==\([0-9.]*\)".*/\1/p' pyproject.toml)
 
-.PHONY: venv test lint up down schema bench clean
+.PHONY: venv pulumi test lint up down schema bench clean
 
 venv: $(STAMP)
 
@@ -18,35 +22,41 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# The Pulumi CLI and its Python, Node.js and Go language hosts, from the Go module proxy (never release
+# binaries); a pulumi already on PATH at or above the pin is used instead. Idempotent: a no-op when built.
+pulumi:
+	@test -n "$(PULUMI_VERSION)" || { echo "pyproject.toml pins no pulumi==X.Y.Z" >&2; exit 1; }
+	tools/pulumi/build.sh $(PULUMI_VERSION) $(TOOLS)
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv lint
+test: venv lint pulumi
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The dev stack reads one secret from Pulumi config and one from the environment. On a fresh machine
-# `make up` generates random values for them once, into a 0600 file that is not committed, and reuses
-# them on every run (so a second `make up` changes nothing). Real stacks take them from the pipeline.
+# `make up` generates random values for them once, into a 0600 file that is not committed: the config
+# secret is handed to the stack once (`--secret`, kept encrypted in Pulumi.dev.yaml by Pulumi), the
+# environment one is exported on every run. Real stacks take them from the pipeline.
 DEV_SECRETS := .vaultspec/dev-secrets.env
 
 $(DEV_SECRETS): | venv
 	mkdir -p .vaultspec
-	umask 077 && $(BIN)/python -c 'import json, secrets; \
+	umask 077 && $(BIN)/python -c 'import secrets; \
 	print("VAULTSPEC_DEV_PARTNER_TOKEN=" + secrets.token_urlsafe(32)); \
-	print("PULUMI_CONFIG=" + repr(json.dumps({"vaultspec:dbPassword": secrets.token_urlsafe(32)}))); \
-	print("PULUMI_CONFIG_SECRET_KEYS=" + repr(json.dumps(["vaultspec:dbPassword"])))' > $@
+	print("VAULTSPEC_DEV_DB_PASSWORD=" + secrets.token_urlsafe(32))' > $@
 
-up: venv $(DEV_SECRETS)
-	set -a && . ./$(DEV_SECRETS) && set +a && $(BIN)/vaultspec up stacks/dev.yaml
+up: venv pulumi $(DEV_SECRETS)
+	set -a && . ./$(DEV_SECRETS) && set +a && $(BIN)/vaultspec up stacks/dev.yaml --secret-from-env dbPassword=VAULTSPEC_DEV_DB_PASSWORD
 
-down: venv
+down: venv pulumi
 	$(BIN)/vaultspec down stacks/dev.yaml
 
 schema: venv
 	$(BIN)/vaultspec schema > schema/vaultspec.schema.json
 
-bench: venv
+bench: venv pulumi
 	$(BIN)/python bench/run_all.py
 
 clean:

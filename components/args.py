@@ -210,6 +210,9 @@ class KeyVaultArgs(TypedDict, total=False):
     """Policy waivers, each with a reason; tagged on the vault, they cover its keys and secrets too."""
     protect: bool
     """Protect the vault and its keys from deletion by Pulumi (default true)."""
+    recover: bool
+    """A soft-deleted vault of this name exists: recover it (ARM `createMode: recover`) instead of creating
+    one. Only read when the vault is created; later runs ignore it (default false)."""
 
 
 class VaultKeyArgs(KeyArgs, total=False):

@@ -6,6 +6,8 @@ Two deliberate omissions:
 
 - `enablePurgeProtection` is sent only when true: the API rejects `false` (the property only
   accepts turning protection on, and it is irreversible), so "off" is expressed by omission.
+- `createMode: recover` only when asked (`recover`): a soft-deleted vault of the same name is recovered
+  instead of failing with 409; the property is ignored on later runs (`ignore_changes`).
 - `accessPolicies` is sent only for access-policy vaults. RBAC vaults ignore access policies,
   and an inline `[]` would be recorded in state and re-sent on every update, wiping any policy
   added out of band (iac-anchors §3 gotcha 1; AVM Bicep and Azure/bicep#9981 show the symptom).
@@ -31,6 +33,7 @@ ENABLED_FOR = {
     "templateDeployment": "enabled_for_template_deployment",
 }
 DEFAULT_RETENTION_DAYS = 90
+CREATE_MODE = "properties.createMode"
 
 
 def network_acls(args: KeyVaultArgs, where: str) -> dict[str, Any]:
@@ -79,6 +82,8 @@ def vault_properties(
         properties["enable_purge_protection"] = True
     if access_policies is not None:
         properties["access_policies"] = access_policies
+    if args.get("recover"):
+        properties["create_mode"] = keyvault.CreateMode.RECOVER
     return properties
 
 
@@ -99,7 +104,9 @@ def create_vault(
         location=args["location"],
         properties=properties,
         tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+        # createMode matters only when the vault is created (recovering a soft-deleted one); later runs
+        # that stop asking for a recovery must not show a change.
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, ignore_changes=[CREATE_MODE]),
     )
 
 

@@ -7,6 +7,8 @@
   against the project directory (where Pulumi.yaml is).
 - Protection: keys and vaults are protected unless the stack name starts with `dev`; config
   `vaultspec:protect` (true/false) overrides.
+- Recovery: config `vaultspec:recoverVaults` (a JSON list of vault names) recovers those soft-deleted
+  vaults instead of creating them (`createMode: recover`); `vaultspec up` sets it when it finds one.
 - Outputs: `vaults` = {vault: {id, uri, keys: {name: versionless key id},
   secrets: {name: versionless secret id}}} and `spec` = the spec path (relative to the project
   when inside it), which `vaultspec smoke --stack` reads.
@@ -64,9 +66,13 @@ def run(hooks: ObjectHookFactory | None = None) -> None:
     except SpecError as error:
         raise SpecInvalid(error) from None
     protect = protect_resources(config.get_bool("protect"), stack)
+    recover = {str(name).lower() for name in config.get_object("recoverVaults") or ()}
     vaults = {}
     for vault in spec.vaults:
-        component = KeyVault(vault.name, from_spec(vault, protect=protect), hooks=hooks)
+        args = from_spec(vault, protect=protect)
+        if vault.name.lower() in recover:
+            args["recover"] = True
+        component = KeyVault(vault.name, args, hooks=hooks)
         vaults[vault.name] = {
             "id": component.vault_id,
             "uri": component.vault_uri,

@@ -193,11 +193,11 @@ def find_project_dir(spec_path: Path) -> Path | None:
     return None
 
 
-def stack_config_for(project_dir: Path | None, stack: str, *, decrypt: bool) -> StackConfig:
-    """`Pulumi.<stack>.yaml` next to Pulumi.yaml (secure values as placeholders unless `decrypt`),
-    overridden by the `PULUMI_CONFIG` JSON environment variable, as the CLI hands config over."""
+def stack_config_for(project_dir: Path | None, stack: str) -> StackConfig:
+    """`Pulumi.<stack>.yaml` next to Pulumi.yaml (secure values as placeholders), overridden by the
+    `PULUMI_CONFIG` JSON environment variable, as the CLI hands config over."""
     if project_dir is not None:
-        return read_stack_config(project_dir, stack, decrypt=decrypt)
+        return read_stack_config(project_dir, stack)
     config = StackConfig()
     apply_environment(config)
     return config
@@ -210,7 +210,6 @@ def render_spec(
     backend: Backend | None = None,
     stack: str | None = None,
     project_dir: Path | None = None,
-    decrypt_config: bool = False,
     hooks: Any = None,
     drop_type_aliases: bool = True,
 ) -> Rendering:
@@ -225,7 +224,7 @@ def render_spec(
     stack = stack or path.stem
     project_dir = project_dir or find_project_dir(path)
     project = project_name(project_dir) if project_dir is not None else DEFAULT_PROJECT
-    config = stack_config_for(project_dir, stack, decrypt=decrypt_config)
+    config = stack_config_for(project_dir, stack)
     config.values[f"{program.CONFIG_NAMESPACE}:spec"] = str(path)
     return render(
         lambda: program.run(hooks),

@@ -1,20 +1,23 @@
-"""`vaultspec up` / `vaultspec down`: the main job offline, in the order DESIGN.md gives.
+"""`vaultspec up` / `vaultspec down`: the main job offline, on the real Pulumi engine, in DESIGN.md's order.
 
-validate -> plan (pure mocks) -> policy pack (a mandatory violation stops here, exit 3, before the
-twin is touched) -> twin (reused if it serves the data dir, else started in the background) ->
-apply through the real program (`apply.apply_spec`) -> smoke every vault -> report (console,
-`--json`, `--junit`). Exit 0 only when policy passed, apply succeeded and every smoke check passed.
+validate -> twin (reused if it serves the data dir, else started in the background) -> the stack's
+workspace (`workspace.py`) -> preview with the policy pack (a mandatory violation stops here, exit 3,
+before any write) -> `pulumi up --refresh` with the pack enforced by the engine and the smoke hooks
+firing inside it (`deploy.py`) -> smoke every vault from the stack's outputs -> report (console with a
+live view of the engine's steps, `--json`, `--junit`). Exit 0 only when policy passed, the update
+succeeded and every smoke check passed; 1 a failed update or smoke check; 2 a spec, config or usage
+error; 3 a mandatory policy violation.
 
-The deployer is the twin's default identity; its subscription and tenant are the twin's
-(`vaultspec twin env`). Secrets the spec reads come from `Pulumi.<stack>.yaml` (passphrase secrets
-decrypted with PULUMI_CONFIG_PASSPHRASE), `PULUMI_CONFIG`, and the environment.
+The deployer is the twin's default identity. Config comes from the project's `Pulumi.<stack>.yaml`,
+plus `--config KEY=VALUE` / `--secret KEY=VALUE` / `--secret-from-env KEY=VARIABLE` (kept in the stack's
+config as `pulumi config set` does, secrets encrypted by the stack's passphrase provider).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,9 +26,7 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 
-from vaultspec.engine.apply import ApplyResult, Deployer, apply_spec, connect, destroy
-from vaultspec.engine.state import StateStore
-from vaultspec.engine.twin_backend import Action, ResourceChange
+from vaultspec.engine.events import Action, HookResult, ResourceChange
 from vaultspec.spec import SpecError, load_spec
 
 EXIT_FAILED = 1
@@ -33,7 +34,6 @@ EXIT_SPEC_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
 DEFAULT_DATA_DIR = Path(".vaultspec/twin")
 TWIN_RBAC_WAIT_S = 5.0  # the twin applies role assignments at once; Azure needs minutes (smoke's default)
-COUNTED = (Action.CREATE, Action.UPDATE, Action.DELETE, Action.SAME, Action.RECOVERED)
 
 
 class UpReport(BaseModel):
@@ -46,25 +46,21 @@ class UpReport(BaseModel):
     changes: dict[str, int] = Field(default_factory=dict)
     resources: list[ResourceChange] = Field(default_factory=list)
     violations: list[dict[str, Any]] = Field(default_factory=list)
+    hooks: list[HookResult] = Field(default_factory=list)
     smoke: dict[str, Any] | None = None
     errors: list[str] = Field(default_factory=list)
     twin: dict[str, Any] = Field(default_factory=dict)
 
 
-def count_changes(changes: list[ResourceChange]) -> dict[str, int]:
-    counted = Counter(change.action for change in changes)
-    return {action.value: counted.get(action, 0) for action in COUNTED}
-
-
 def changes_table(changes: list[ResourceChange], title: str) -> Table:
     table = Table(title=title)
     for column in ("action", "type", "name", "detail"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     colours = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red", Action.RECOVERED: "cyan"}
     for change in changes:
         if change.action == Action.SAME:
             continue
-        colour = "bold red" if change.action == Action.FAILED else colours.get(change.action, "white")
+        colour = "bold red" if change.action == Action.FAILED else colours.get(change.action, "magenta")
         table.add_row(
             f"[{colour}]{change.action.value}[/{colour}]", change.type.rsplit(":", 1)[-1], change.name, change.detail
         )
@@ -99,33 +95,20 @@ def _write_reports(report: UpReport, json_path: Path | None, junit_path: Path | 
         write_junit(smoke_reports, junit_path)
 
 
-def _policy_gate(spec_path: Path, policy_config: Path | None, console: Console) -> tuple[list[dict[str, Any]], bool]:
-    """Plan with pure mocks and run the pack: (verdicts as JSON, whether a mandatory one blocks)."""
-    from vaultspec.engine.analyzer import blocking_verdicts
-    from vaultspec.engine.plan import policy_summary, run_plan, violations_table
-
-    rendering, verdicts = run_plan(spec_path, policy_config)
-    for warning in rendering.warnings:
-        console.print(f"[yellow]warning[/yellow]: {warning}", highlight=False)
-    blocking = blocking_verdicts(verdicts)
-    if blocking:
-        console.print(violations_table(blocking))
-    console.print(policy_summary(verdicts))
-    return [v.model_dump(mode="json") for v in verdicts], bool(blocking)
-
-
-def _smoke(spec: Any, outputs: dict[str, Any], deployer: Deployer, console: Console) -> list:
-    """Smoke every vault of the spec at the URI the apply returned, as the deployer."""
+def _smoke(spec: Any, outputs: dict[str, Any], twin: Any, console: Console) -> list:
+    """Smoke every vault of the spec at the URI the stack exported, as the deployer."""
     from azure.identity.aio import ManagedIdentityCredential
 
     from vaultspec.smoke import SmokeOptions, run_smoke
     from vaultspec.smoke.console import SmokeProgress
 
+    os.environ["IDENTITY_ENDPOINT"] = twin.identity_endpoint
+    os.environ["IDENTITY_HEADER"] = twin.identity_header()
     vault_outputs = outputs.get("vaults") or {}
-    verify = deployer.twin.ca_bundle
+    verify = twin.ca_bundle
 
     async def smoke_vault(vault: Any, progress: SmokeProgress) -> Any:
-        uri = (vault_outputs.get(vault.name) or {}).get("uri") or deployer.twin.vault_url(vault.name)
+        uri = (vault_outputs.get(vault.name) or {}).get("uri") or twin.vault_url(vault.name)
         options = SmokeOptions(connection_verify=verify, rbac_wait=TWIN_RBAC_WAIT_S, on_event=progress.on_event)
         async with ManagedIdentityCredential(connection_verify=verify) as credential:
             return await run_smoke(uri, vault, credential, options)
@@ -137,53 +120,97 @@ def _smoke(spec: Any, outputs: dict[str, Any], deployer: Deployer, console: Cons
     return reports
 
 
+def _settings(config: list[str], secret: list[str], secret_from_env: list[str]) -> list[Any]:
+    from vaultspec.engine.workspace import ConfigSetting, WorkspaceError
+
+    settings = [ConfigSetting.parse(item, secret=False) for item in config]
+    settings += [ConfigSetting.parse(item, secret=True) for item in secret]
+    for item in secret_from_env:
+        named = ConfigSetting.parse(item, secret=True)
+        if named.value not in os.environ:
+            raise WorkspaceError(f"--secret-from-env {named.key}: environment variable {named.value} is not set")
+        settings.append(ConfigSetting(named.key, os.environ[named.value], secret=True))
+    return settings
+
+
+def _workspace(path: Path, stack: str | None, data: Path, project: Path | None, console: Console) -> Any:
+    from vaultspec.engine.workspace import TwinWorkspace
+
+    twin = ensure_twin(data, console)
+    return TwinWorkspace(spec_path=path, stack_name=stack or path.stem, data_dir=data, twin=twin, project_dir=project)
+
+
+DATA = typer.Option("--data", help="The twin's data directory (the Pulumi backend and passphrase live there too).")
+STACK = typer.Option("--stack", help="The stack (default: the spec file's name).")
+PROJECT = typer.Option("--project", help="The Pulumi project (default: the nearest Pulumi.yaml above the spec).")
+
+
 def up_command(
     path: Annotated[Path, typer.Argument(help="The stack's spec file (stacks/<stack>.yaml).")],
-    data: Annotated[Path, typer.Option("--data", help="The twin's data directory.")] = DEFAULT_DATA_DIR,
+    data: Annotated[Path, DATA] = DEFAULT_DATA_DIR,
+    stack: Annotated[str | None, STACK] = None,
+    project: Annotated[Path | None, PROJECT] = None,
+    config: Annotated[list[str], typer.Option("--config", help="KEY=VALUE: plain stack config.")] = [],  # noqa: B006
+    secret: Annotated[list[str], typer.Option("--secret", help="KEY=VALUE: secret stack config.")] = [],  # noqa: B006
+    secret_from_env: Annotated[
+        list[str],
+        typer.Option("--secret-from-env", help="KEY=VARIABLE: secret stack config from an environment variable."),
+    ] = [],  # noqa: B006
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
     junit_path: Annotated[Path | None, typer.Option("--junit", help="Write the smoke JUnit XML here.")] = None,
     policy_config: Annotated[
         Path | None, typer.Option("--policy-config", help="Policy pack configuration (Pulumi's JSON format).")
     ] = None,
     smoke: Annotated[bool, typer.Option("--smoke/--no-smoke", help="Smoke-test every vault after applying.")] = True,
+    refresh: Annotated[
+        bool, typer.Option("--refresh/--no-refresh", help="Refresh the state from the twin first (repairs drift).")
+    ] = True,
 ) -> None:
-    """Plan, policy-check, apply to the twin, then smoke-test: the main job, offline."""
+    """Preview, policy-check and apply a spec to the twin with the Pulumi engine, then smoke-test it."""
     from vaultspec.cli import known_policy_names, report_spec_error
-    from vaultspec.engine.analyzer import PolicyConfigError
-    from vaultspec.engine.render import RenderError
-    from vaultspec.engine.stackconfig import StackConfigError
+    from vaultspec.engine.deploy import deploy
+    from vaultspec.engine.plan import policy_summary, violations_table
+    from vaultspec.engine.progress import StepView
+    from vaultspec.engine.toolchain import ToolchainError
+    from vaultspec.engine.workspace import WorkspaceError
     from vaultspec.smoke.console import render_summary
 
     console = Console(highlight=False)
-    stack = path.stem
-    report = UpReport(command="up", spec=str(path), stack=stack, passed=False)
+    report = UpReport(command="up", spec=str(path), stack=stack or path.stem, passed=False)
     try:
         spec = load_spec(path, known_policy_names())
     except SpecError as error:
         report_spec_error(error)
         raise typer.Exit(EXIT_SPEC_ERROR) from None
+    if policy_config is not None and not policy_config.is_file():
+        typer.echo(f"{policy_config}: no such policy config file", err=True)
+        raise typer.Exit(EXIT_SPEC_ERROR)
     try:
-        report.violations, blocked = _policy_gate(path, policy_config, console)
-    except (RenderError, StackConfigError) as error:
+        settings = _settings(config, secret, secret_from_env)
+        workspace = _workspace(path, stack, data, project, console)
+        report.twin = {
+            "dataDir": str(data),
+            "port": workspace.twin.port,
+            "subscriptionId": workspace.twin.subscription_id,
+        }
+        with StepView(console, f"vaultspec up: {report.stack}") as view:
+            result = deploy(
+                workspace, spec, settings, policy_config=policy_config, refresh=refresh, listener=view.on_step
+            )
+    except (WorkspaceError, ToolchainError) as error:
         typer.echo(f"{path}: {error}", err=True)
         raise typer.Exit(EXIT_SPEC_ERROR) from None
-    except PolicyConfigError as error:
-        for line in error.errors:
-            typer.echo(f"{policy_config}: {line}", err=True)
-        raise typer.Exit(EXIT_SPEC_ERROR) from None
-    if blocked:
+    report.violations = [v.model_dump(mode="json") for v in result.verdicts]
+    shown = [v for v in result.verdicts if v.blocking or v.waived or v.level == "advisory"]
+    if shown:
+        console.print(violations_table(shown))
+    console.print(policy_summary(result.verdicts))
+    if result.blocked and any(v.blocking for v in result.verdicts):
         console.print("[bold red]up: a mandatory policy is violated; nothing was applied[/bold red]")
         _write_reports(report, json_path, None, [])
         raise typer.Exit(EXIT_POLICY_VIOLATION)
-    twin = ensure_twin(data, console)
-    report.twin = {"dataDir": str(data), "port": twin.port, "subscriptionId": twin.subscription_id}
-    deployer = connect(twin)
-    try:
-        result = apply_spec(path, deployer, StateStore(data), stack)
-        _report_apply(report, result, console)
-        smoke_reports = _smoke(spec, result.stack_outputs, deployer, console) if result.succeeded and smoke else []
-    finally:
-        deployer.close()
+    _report_run(report, result, console)
+    smoke_reports = _smoke(spec, result.outputs, workspace.twin, console) if result.succeeded and smoke else []
     if smoke_reports:
         render_summary(smoke_reports, console)
         report.smoke = {
@@ -199,26 +226,32 @@ def up_command(
 
 def down_command(
     path: Annotated[Path, typer.Argument(help="The stack's spec file `up` deployed.")],
-    data: Annotated[Path, typer.Option("--data", help="The twin's data directory.")] = DEFAULT_DATA_DIR,
+    data: Annotated[Path, DATA] = DEFAULT_DATA_DIR,
+    stack: Annotated[str | None, STACK] = None,
+    project: Annotated[Path | None, PROJECT] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
 ) -> None:
-    """Remove exactly what `vaultspec up` made for this spec (newest first)."""
+    """Remove what `vaultspec up` made for this spec: `pulumi destroy` of its stack (newest first)."""
+    from vaultspec.engine.deploy import destroy
+    from vaultspec.engine.progress import StepView
+    from vaultspec.engine.toolchain import ToolchainError
+    from vaultspec.engine.workspace import WorkspaceError
+
     console = Console(highlight=False)
-    report = UpReport(command="down", spec=str(path), stack=path.stem, passed=False)
-    store = StateStore(data)
-    if not store.load(path, path.stem).resources:
-        console.print(f"down: nothing recorded for {path} in {data}")
-        report.passed = True
-        _write_reports(report, json_path, None, [])
-        return
-    twin = ensure_twin(data, console)
-    report.twin = {"dataDir": str(data), "port": twin.port, "subscriptionId": twin.subscription_id}
-    deployer = connect(twin)
+    report = UpReport(command="down", spec=str(path), stack=stack or path.stem, passed=False)
     try:
-        result = destroy(path, deployer, store, path.stem)
-    finally:
-        deployer.close()
-    _report_apply(report, result, console)
+        workspace = _workspace(path, stack, data, project, console)
+        report.twin = {
+            "dataDir": str(data),
+            "port": workspace.twin.port,
+            "subscriptionId": workspace.twin.subscription_id,
+        }
+        with StepView(console, f"vaultspec down: {report.stack}") as view:
+            result = destroy(workspace, listener=view.on_step)
+    except (WorkspaceError, ToolchainError) as error:
+        typer.echo(f"{path}: {error}", err=True)
+        raise typer.Exit(EXIT_SPEC_ERROR) from None
+    _report_run(report, result, console)
     report.passed = result.succeeded
     _write_reports(report, json_path, None, [])
     _verdict_line(report, console)
@@ -226,12 +259,18 @@ def down_command(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _report_apply(report: UpReport, result: ApplyResult, console: Console) -> None:
+def _report_run(report: UpReport, result: Any, console: Console) -> None:
     report.resources = result.changes
-    report.changes = count_changes(result.changes)
+    report.changes = result.counts or {
+        a.value: 0 for a in (Action.CREATE, Action.UPDATE, Action.DELETE, Action.SAME, Action.RECOVERED)
+    }
+    report.hooks = result.hooks
     report.errors = result.errors
     if any(c.action != Action.SAME for c in result.changes):
         console.print(changes_table(result.changes, f"vaultspec {report.command}: {report.stack}"))
+    for hook in result.hooks:
+        mark = "[green]passed[/green]" if hook.passed else "[bold red]FAILED[/bold red]"
+        console.print(f"hook {mark} {hook.name}: {hook.message}")
     for error in result.errors:
         console.print(f"[bold red]error[/bold red]: {error}")
 

@@ -142,7 +142,7 @@ class SmokeHooks:
                     f"cannot tell the vault URL of {kind}/{declared} from the resource outputs "
                     "(no keyUri / properties.secretUri / ARM id); pass vault_url= to SmokeHooks"
                 )
-            await self.smoke(vault_url, f"{kind}/{declared}")
+            await self.smoke(vault_url, f"{kind}/{declared}", urn=args.urn)
 
         smoke_object.__name__ = f"smoke_{kind}_{declared}".replace("-", "_")
         smoke_object.__doc__ = f"Smoke {kind}/{declared} of vault {self.vault.name} after create/update."
@@ -166,7 +166,7 @@ class SmokeHooks:
         vault_name = _vault_name_of_arm_id(arm_id) if isinstance(arm_id, str) else None
         return f"https://{vault_name.lower()}.{self.dns_suffix}" if vault_name else None
 
-    async def smoke(self, vault_url: str, object_name: str) -> None:
+    async def smoke(self, vault_url: str, object_name: str, urn: str | None = None) -> None:
         credential = self.credential() if self.credential is not None else None
         try:
             options = self.options.model_copy(update={"only": frozenset({object_name}), "check_grants": False})
@@ -178,8 +178,11 @@ class SmokeHooks:
         if not report.passed:
             failures = "; ".join(f"{c.check}: {c.detail}" for c in report.failures)
             raise SmokeHookFailed(f"smoke of {object_name} in vault {self.vault.name} failed: {failures}")
+        # logged on the resource, so the engine's events (and `vaultspec up`) tie the result to it
+        resource = pulumi.resource.DependencyResource(urn) if urn else None
         pulumi.log.info(
-            f"smoke of {object_name} passed: {report.count('passed')} checks passed, {report.count('skipped')} skipped"
+            f"smoke of {object_name} passed: {report.count('passed')} checks passed, {report.count('skipped')} skipped",
+            resource,
         )
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from vaultspec.engine.arm import DIAGNOSTIC_SETTING, KEY, MANAGEMENT_LOCK, ROLE_ASSIGNMENT, SECRET, VAULT, arm_type
+from vaultspec.twin.provider.arm_types import (
+    DIAGNOSTIC_SETTING,
+    KEY,
+    MANAGEMENT_LOCK,
+    ROLE_ASSIGNMENT,
+    SECRET,
+    VAULT,
+    arm_type,
+)
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 VAULT_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1"
