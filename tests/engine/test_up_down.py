@@ -1,206 +1,137 @@
-"""`vaultspec up` / `down` end to end on a real twin: apply, idempotency, updates, deletes, drift, recovery."""
+"""`vaultspec up` / `down` on the real Pulumi engine against a real twin: apply, idempotency, updates,
+deletes, drift, recovery, the policy pack and the smoke hooks under the engine."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
-from vaultspec.twin.server import TwinInfo, start_background, stop
-from vaultspec.twin.testing import key_client, secret_client, start_twin
+from vaultspec.engine.workspace import TwinWorkspace
+from vaultspec.twin.server import TwinInfo, stop
+from vaultspec.twin.testing import key_client, mgmt_client, secret_client
 
-CANARY_ENV = "canary-env-5c1d8e0f"
-CANARY_CONFIG = "canary-config-9a4b7e21"
-APP = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
-WORKSPACE = (
-    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg"
-    "/providers/Microsoft.OperationalInsights/workspaces/law"
-)
+from .conftest import CANARY_CONFIG, CANARY_ENV, engine_env, spec_text, write
 
 
-def soon(days: int) -> str:
-    """An absolute expiry inside the policy pack's 365-day limit, computed when the test runs."""
-    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT00:00:00Z")
+def workspace_of(twin: TwinInfo, spec: Path, stack: str) -> TwinWorkspace:
+    return TwinWorkspace(spec_path=spec, stack_name=stack, data_dir=Path(twin.data_dir), twin=twin)
 
 
-def spec_text(
-    vault: str,
-    *,
-    content_type: str = "text/plain",
-    with_generated: bool = True,
-    purge: bool = True,
-    waivers: tuple[str, ...] = (),
-) -> str:
-    generated = (
-        f"""
-      - name: session
-        value: {{generate: {{length: 40}}}}
-        contentType: application/octet-stream
-        expires: {soon(200)}"""
-        if with_generated
-        else ""
-    )
-    return f"""\
-apiVersion: vaultspec/v1
-defaults: {{location: westeurope, resourceGroup: rg-e2e}}
-vaults:
-  - name: {vault}
-    softDelete: {{retentionDays: 90, purgeProtection: {str(purge).lower()}}}
-    network: {{publicAccess: enabled, defaultAction: Deny, bypass: None, ipRules: [127.0.0.1/32]}}
-    access:
-      model: rbac
-      deployer: lifecycle
-      grants:
-        - {{principal: {APP}, principalType: ServicePrincipal, role: Key Vault Crypto User, scope: keys/signing}}
-    keys:
-      - name: signing
-        type: EC-HSM
-        curve: P-256
-        ops: [sign, verify]
-        expires: {soon(300)}
-        rotation: {{rotateAfterCreate: P90D, expiryTime: P1Y}}
-    secrets:
-      - name: api-token
-        value: {{fromEnv: E2E_API_TOKEN}}
-        contentType: {content_type}
-        expires: {soon(200)}
-      - name: db-password
-        value: {{fromConfig: dbPassword}}
-        contentType: text/plain
-        expires: {soon(200)}{generated}
-    diagnostics:
-      workspaceId: {WORKSPACE}
-    exceptions:
-      - {{policy: kv-public-network-disabled, reason: the twin has no private endpoints}}
-      - {{policy: kv-firewall-ip-rules, reason: the twin sees every caller on loopback}}
-""" + "".join(f"      - {{policy: {policy}, reason: added after the first deployment}}\n" for policy in waivers)
+def arm_writes(twin: TwinInfo) -> list[dict]:
+    """ARM calls that change something (the twin's audit log)."""
+    lines = (Path(twin.data_dir) / "audit.jsonl").read_text().splitlines()
+    calls = [json.loads(line) for line in lines]
+    return [c for c in calls if c["plane"] == "arm" and c["operationName"].split(" ")[0] in ("PUT", "PATCH", "DELETE")]
 
 
-class Run:
-    """One `vaultspec` invocation: exit code, streams and the JSON report."""
-
-    def __init__(self, completed: subprocess.CompletedProcess[str], report: dict[str, Any] | None) -> None:
-        self.code = completed.returncode
-        self.output = completed.stdout + completed.stderr
-        self.report = report or {}
-
-    @property
-    def changes(self) -> dict[str, int]:
-        return self.report.get("changes", {})
-
-
-@pytest.fixture(scope="module")
-def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinInfo]:
-    data = tmp_path_factory.mktemp("e2e") / "twin"
-    info = start_twin(data)
-    yield info
-    stop(data)
-
-
-@pytest.fixture
-def vaultspec(twin: TwinInfo, tmp_path: Path) -> Callable[..., Run]:
-    outputs: list[str] = []
-
-    def run(*args: str, spec: Path) -> Run:
-        report = tmp_path / f"report-{len(outputs)}.json"
-        env = {
-            **os.environ,
-            "E2E_API_TOKEN": CANARY_ENV,
-            "PULUMI_CONFIG": json.dumps({"vaultspec:dbPassword": CANARY_CONFIG}),
-            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(["vaultspec:dbPassword"]),
-            "COLUMNS": "200",
-        }
-        command = [sys.executable, "-m", "vaultspec", *args, str(spec), "--data", twin.data_dir, "--json", str(report)]
-        completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
-        outputs.append(completed.stdout + completed.stderr)
-        return Run(completed, json.loads(report.read_text()) if report.exists() else None)
-
-    run.outputs = outputs  # type: ignore[attr-defined]
-    return run
-
-
-def write(tmp_path: Path, text: str, name: str = "e2e.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def test_up_applies_smokes_and_a_second_up_changes_nothing(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-idem-kv"))
+def test_up_applies_smokes_in_hooks_and_a_rerun_is_a_no_op(twin, vaultspec, tmp_path, monkeypatch):
+    spec = write(tmp_path, spec_text("e2e-idem-kv", enabled_for="deployment"), "e2e-idem.yaml")
     first = vaultspec("up", spec=spec)
     assert first.code == 0, first.output
-    assert first.changes["create"] >= 8 and first.report["passed"] is True
+    custom = 10  # vault, 3 role assignments, key, 3 secrets, password, diagnostic setting
+    assert first.changes["create"] == custom and first.report["passed"] is True
     assert first.report["smoke"]["passed"] is True
+    hooks = {h["name"]: h["passed"] for h in first.report["hooks"]}
+    assert hooks == {
+        "e2e-idem-kv/keys/signing": True,
+        "e2e-idem-kv/secrets/api-token": True,
+        "e2e-idem-kv/secrets/db-password": True,
+        "e2e-idem-kv/secrets/session": True,
+    }
+    waived = {v["policy"]: v["reason"] for v in first.report["violations"] if v["waived"]}
+    assert waived == {
+        "kv-public-network-disabled": "the twin has no private endpoints",
+        "kv-firewall-ip-rules": "the twin sees every caller on loopback",
+    }
+    advisory = {v["policy"] for v in first.report["violations"] if v["level"] == "advisory" and not v["waived"]}
+    assert advisory == {"kv-enabled-for-disabled"}
+    assert "kv-enabled-for-disabled" in first.output
     second = vaultspec("up", spec=spec)
     assert second.code == 0, second.output
-    assert second.changes == {"create": 0, "update": 0, "delete": 0, "same": first.changes["create"], "recovered": 0}
+    assert second.changes == {"create": 0, "update": 0, "delete": 0, "same": custom, "recovered": 0, "replace": 0}
+    assert second.report["hooks"] == []  # hooks run only on create/update
     assert "no changes" in second.output
+    for name, value in engine_env().items():
+        monkeypatch.setenv(name, value)
+    workspace_of(twin, spec, "e2e-idem").stack().preview(expect_no_changes=True, refresh=True)
 
 
-def test_a_spec_edit_updates_only_what_changed(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-edit-kv"))
+def test_a_spec_edit_updates_only_what_changed_and_its_hook_runs(twin, vaultspec, tmp_path):
+    spec = write(tmp_path, spec_text("e2e-edit-kv"), "e2e-edit.yaml")
     assert vaultspec("up", spec=spec).code == 0
     spec.write_text(spec_text("e2e-edit-kv", content_type="application/json"))
     edited = vaultspec("up", spec=spec)
     assert edited.code == 0, edited.output
-    assert edited.changes["update"] == 1 and edited.changes["create"] == 0
-    (updated,) = [r for r in edited.report["resources"] if r["action"] == "update"]
-    assert updated["name"] == "e2e-edit-kv/secrets/api-token"
+    assert edited.actions("update") == ["e2e-edit-kv/secrets/api-token"] and edited.changes["create"] == 0
+    assert [h["name"] for h in edited.report["hooks"]] == ["e2e-edit-kv/secrets/api-token"]
     with secret_client(twin, "e2e-edit-kv") as secrets:
         assert secrets.get_secret("api-token").properties.content_type == "application/json"
 
 
 def test_a_resource_removed_from_the_spec_is_deleted(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-remove-kv"))
+    spec = write(tmp_path, spec_text("e2e-remove-kv"), "e2e-remove.yaml")
     assert vaultspec("up", spec=spec).code == 0
     spec.write_text(spec_text("e2e-remove-kv", with_generated=False))
     removed = vaultspec("up", spec=spec)
     assert removed.code == 0, removed.output
-    deleted = sorted(r["name"] for r in removed.report["resources"] if r["action"] == "delete")
-    assert deleted == ["e2e-remove-kv/secrets/session", "e2e-remove-kv/secrets/session"]  # password + secret
+    assert removed.actions("delete") == ["e2e-remove-kv/secrets/session", "e2e-remove-kv/secrets/session"]
     with secret_client(twin, "e2e-remove-kv") as secrets, pytest.raises(ResourceNotFoundError):
         secrets.get_secret("session")
 
 
 def test_a_key_deleted_behind_the_tools_back_is_recovered(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-drift-kv"))
+    spec = write(tmp_path, spec_text("e2e-drift-kv"), "e2e-drift.yaml")
     assert vaultspec("up", spec=spec).code == 0
     with key_client(twin, "e2e-drift-kv") as keys:
         original = keys.get_key("signing")
         keys.begin_delete_key("signing").wait()
     drift = vaultspec("up", spec=spec)
     assert drift.code == 0, drift.output
-    (recovered,) = [r for r in drift.report["resources"] if r["action"] == "recovered"]
-    assert recovered["name"] == "e2e-drift-kv/keys/signing"
+    assert drift.actions("recovered") == ["e2e-drift-kv/keys/signing"]
     with key_client(twin, "e2e-drift-kv") as keys:
         assert keys.get_key("signing").id == original.id  # the same key material came back, not a new key
 
 
 def test_a_secret_deleted_behind_the_tools_back_is_recovered(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-sdrift-kv"))
+    spec = write(tmp_path, spec_text("e2e-sdrift-kv"), "e2e-sdrift.yaml")
     assert vaultspec("up", spec=spec).code == 0
     with secret_client(twin, "e2e-sdrift-kv") as secrets:
         secrets.begin_delete_secret("api-token").wait()
     drift = vaultspec("up", spec=spec)
     assert drift.code == 0, drift.output
     assert drift.changes["recovered"] == 1 and drift.changes["create"] == 0
-    (recovered,) = [r for r in drift.report["resources"] if r["action"] == "recovered"]
-    assert recovered["name"] == "e2e-sdrift-kv/secrets/api-token"
+    assert drift.actions("recovered") == ["e2e-sdrift-kv/secrets/api-token"]
     with secret_client(twin, "e2e-sdrift-kv") as secrets:
         assert secrets.get_secret("api-token").value == CANARY_ENV
 
 
+def test_refresh_sees_a_vault_changed_behind_the_tools_back_and_up_puts_it_back(twin, vaultspec, tmp_path, monkeypatch):
+    from azure.mgmt.keyvault.models import VaultPatchParameters, VaultPatchProperties
+
+    spec = write(tmp_path, spec_text("e2e-vdrift-kv"), "e2e-vdrift.yaml")
+    assert vaultspec("up", spec=spec).code == 0
+    with mgmt_client(twin) as arm:
+        patch = VaultPatchParameters(properties=VaultPatchProperties(public_network_access="Disabled"))
+        arm.vaults.update("rg-e2e", "e2e-vdrift-kv", patch)
+    for name, value in engine_env().items():
+        monkeypatch.setenv(name, value)
+    refreshed = workspace_of(twin, spec, "e2e-vdrift").stack().refresh(show_secrets=False)
+    assert refreshed.summary.resource_changes.get("update") == 1  # the engine saw the vault drift
+    repaired = vaultspec("up", spec=spec)
+    assert repaired.code == 0, repaired.output  # smoke passes again: public access is back on
+    assert repaired.actions("update") == ["e2e-vdrift-kv"]
+    with mgmt_client(twin) as arm:
+        assert arm.vaults.get("rg-e2e", "e2e-vdrift-kv").properties.public_network_access.lower() == "enabled"
+
+
 def test_a_waiver_added_after_deployment_updates_the_vault_and_never_touches_its_keys(twin, vaultspec, tmp_path):
     """A key's tags cannot change in place; waivers live on the vault, so adding one replaces nothing."""
-    spec = write(tmp_path, spec_text("e2e-waive-kv"), name="staging.yaml")  # a protected stack
+    spec = write(tmp_path, spec_text("e2e-waive-kv"), "staging.yaml")  # a protected stack
     assert vaultspec("up", spec=spec).code == 0
     with key_client(twin, "e2e-waive-kv") as keys:
         original = keys.get_key("signing").id
@@ -214,20 +145,20 @@ def test_a_waiver_added_after_deployment_updates_the_vault_and_never_touches_its
 
 
 def test_down_refuses_protected_resources_outside_dev_stacks(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-protect-kv"), name="staging.yaml")
+    spec = write(tmp_path, spec_text("e2e-protect-kv"), "prod-like.yaml")
     assert vaultspec("up", spec=spec).code == 0
     refused = vaultspec("down", spec=spec)
     assert refused.code == 1
     assert "refusing to delete protected resources (Key e2e-protect-kv/keys/signing, Vault e2e-protect-kv)" in (
-        refused.output
+        " ".join(refused.output.split())
     )
-    assert refused.changes == {"create": 0, "update": 0, "delete": 0, "same": 0, "recovered": 0}
+    assert refused.report["resources"] == []
     with key_client(twin, "e2e-protect-kv") as keys:
         assert keys.get_key("signing").properties.enabled
 
 
-def test_down_removes_exactly_what_up_made_and_a_new_up_recovers_the_vault(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-down-kv"), name="dev-down.yaml")  # dev stacks are not protected
+def test_down_removes_everything_and_a_later_up_recovers_the_soft_deleted_objects(twin, vaultspec, tmp_path):
+    spec = write(tmp_path, spec_text("e2e-down-kv"), "dev-down.yaml")  # dev stacks are not protected
     made = vaultspec("up", spec=spec)
     assert made.code == 0
     down = vaultspec("down", spec=spec)
@@ -237,38 +168,74 @@ def test_down_removes_exactly_what_up_made_and_a_new_up_recovers_the_vault(twin,
         keys.get_key("signing")
     again = vaultspec("up", spec=spec)
     assert again.code == 0, again.output
-    recovered = {r["name"] for r in again.report["resources"] if r["action"] == "recovered"}
-    assert "e2e-down-kv" in recovered  # the soft-deleted vault (purge protection) came back
+    recovered = set(again.actions("recovered"))
+    assert {"e2e-down-kv", "e2e-down-kv/keys/signing", "e2e-down-kv/secrets/api-token"} <= recovered
+    assert again.report["smoke"]["passed"] is True
+    assert vaultspec("up", spec=spec).changes["same"] == made.changes["create"]  # converged, nothing pending
 
 
-def test_a_mandatory_violation_stops_before_the_twin_is_touched(tmp_path, vaultspec, twin):
-    spec = write(tmp_path, spec_text("e2e-unsafe-kv", purge=False))
+def test_a_mandatory_violation_stops_up_before_any_arm_write(tmp_path, vaultspec, twin):
+    spec = write(tmp_path, spec_text("e2e-unsafe-kv", purge=False), "e2e-unsafe.yaml")
+    writes_before = len(arm_writes(twin))
     blocked = vaultspec("up", spec=spec)
     assert blocked.code == 3, blocked.output
-    assert "kv-purge-protection" in blocked.output
-    assert "nothing was applied" in blocked.output
-    assert blocked.report["changes"] == {}
+    assert "kv-purge-protection" in blocked.output and "nothing was applied" in blocked.output
+    assert any(v["policy"] == "kv-purge-protection" and v["level"] == "mandatory" for v in blocked.report["violations"])
+    assert len(arm_writes(twin)) == writes_before
     with key_client(twin, "e2e-unsafe-kv") as keys, pytest.raises(ResourceNotFoundError):
         keys.get_key("signing")  # the vault does not exist
 
 
-def test_a_twin_that_is_not_running_is_started_in_the_background(tmp_path):
+def test_a_key_that_differs_from_the_spec_is_refused_before_any_write(twin, vaultspec, tmp_path):
+    """ARM cannot change a key and a replacement would recover the old one: sabotage is named, not 'repaired'."""
+    spec = write(tmp_path, spec_text("e2e-keyfix-kv"), "dev-keyfix.yaml")
+    assert vaultspec("up", spec=spec).code == 0
+    with key_client(twin, "e2e-keyfix-kv") as keys:
+        keys.update_key_properties("signing", enabled=False)  # sabotage through the data plane
+    writes_before = len(arm_writes(twin))
+    refused = vaultspec("up", spec=spec)
+    assert refused.code == 1
+    text = " ".join(refused.output.split())
+    assert "e2e-keyfix-kv/keys/signing" in text and "properties.attributes.enabled" in text
+    assert "cannot change an existing key" in text
+    assert len(arm_writes(twin)) == writes_before
+    spec.write_text(spec_text("e2e-keyfix-kv").replace("curve: P-256", "curve: P-384"))
+    changed = vaultspec("up", spec=spec)
+    assert changed.code == 1 and "properties.curveName" in " ".join(changed.output.split())
+
+
+def test_a_failing_smoke_hook_fails_up_and_names_the_check(twin, vaultspec, tmp_path):
+    spec = write(tmp_path, spec_text("e2e-hook-kv"), "dev-hook.yaml")
+    assert vaultspec("up", spec=spec).code == 0
+    from azure.mgmt.authorization import AuthorizationManagementClient
+
+    from vaultspec.twin.testing import client_options, credential
+
+    vault_id = (
+        f"/subscriptions/{twin.subscription_id}/resourceGroups/rg-e2e/providers/Microsoft.KeyVault/vaults/e2e-hook-kv"
+    )
+    with AuthorizationManagementClient(
+        credential(twin), twin.subscription_id, base_url=twin.arm_url, **client_options(twin)
+    ) as authz:
+        for assignment in authz.role_assignments.list_for_scope(vault_id):
+            if assignment.principal_id == twin.default_object_id and assignment.scope.lower() == vault_id.lower():
+                authz.role_assignments.delete_by_id(assignment.id)  # sabotage: the deployer loses its crypto rights
+    spec.write_text(spec_text("e2e-hook-kv", extra_key=True))
+    failed = vaultspec("up", "--no-refresh", spec=spec)
+    assert failed.code == 1, failed.output
+    (hook,) = [h for h in failed.report["hooks"] if not h["passed"]]
+    assert hook["name"] == "e2e-hook-kv/keys/extra"
+    assert "smoke of keys/extra in vault e2e-hook-kv failed" in hook["message"]
+    assert "Forbidden" in hook["message"]  # the failing check and why
+
+
+def test_a_twin_that_is_not_running_is_started_in_the_background(tmp_path, pulumi_cli):
     data = tmp_path / "fresh-twin"
-    spec = write(tmp_path, spec_text("e2e-fresh-kv"))
-    env = {
-        **os.environ,
-        "E2E_API_TOKEN": CANARY_ENV,
-        "PULUMI_CONFIG": json.dumps({"vaultspec:dbPassword": CANARY_CONFIG}),
-    }
+    spec = write(tmp_path, spec_text("e2e-fresh-kv"), "e2e-fresh.yaml")
+    command = [sys.executable, "-m", "vaultspec", "up", str(spec), "--data", str(data), "--no-smoke"]
     try:
-        completed = subprocess.run(
-            [sys.executable, "-m", "vaultspec", "up", str(spec), "--data", str(data), "--no-smoke"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-            check=False,
-        )
+        command += ["--secret-from-env", "dbPassword=E2E_DB_PASSWORD"]
+        completed = subprocess.run(command, capture_output=True, text=True, env=engine_env(), timeout=600, check=False)
         assert completed.returncode == 0, completed.stdout + completed.stderr
         assert "starting the twin in the background" in completed.stdout
         assert (data / "twin.json").exists()
@@ -276,87 +243,47 @@ def test_a_twin_that_is_not_running_is_started_in_the_background(tmp_path):
         stop(data)
 
 
-def test_secret_values_never_appear_in_output_reports_or_state(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-canary-kv"), name="dev-canary.yaml")
+def test_secret_values_never_appear_in_output_reports_state_config_or_logs(twin, vaultspec, tmp_path):
+    spec = write(tmp_path, spec_text("e2e-canary-kv"), "dev-canary.yaml")
     runs = [vaultspec("up", spec=spec), vaultspec("up", spec=spec), vaultspec("down", spec=spec)]
     assert [r.code for r in runs] == [0, 0, 0]
     texts = list(vaultspec.outputs)  # type: ignore[attr-defined]
     texts += [p.read_text() for p in tmp_path.glob("report-*.json")]
-    state_dir = Path(twin.data_dir) / "state"
-    texts += [p.read_text(errors="replace") for p in state_dir.iterdir() if p.is_file()]
+    pulumi_dir = Path(twin.data_dir) / "pulumi"
+    files = [p for p in pulumi_dir.rglob("*") if p.is_file() and p.name != "passphrase"]
+    assert any(p.suffix == ".json" and "stacks" in p.parts for p in files)  # the state file is among them
+    assert any(p.name == "Pulumi.dev-canary.yaml" for p in files)  # the stack's config, secrets encrypted
+    texts += [p.read_text(errors="replace") for p in files]
+    texts.append((Path(twin.data_dir) / "audit.jsonl").read_text())
     for text in texts:
         assert CANARY_ENV not in text
         assert CANARY_CONFIG not in text
 
 
-def test_start_background_is_reused_by_up(twin, tmp_path):
-    """The module's twin serves the data dir, so `up` must reuse it rather than start another."""
-    again = start_background(twin.data_dir)
-    assert again.port == twin.port and again.pid == twin.pid
-
-
-def test_the_dev_stack_deploys_smokes_clean_and_redeploys_with_no_changes(repo_root, tmp_path):
-    """What `make up` runs on a fresh clone (with its own data dir and generated dev secrets)."""
-    data = tmp_path / "dev-twin"
-    env = {
-        **os.environ,
-        "VAULTSPEC_DEV_PARTNER_TOKEN": CANARY_ENV,
-        "PULUMI_CONFIG": json.dumps({"vaultspec:dbPassword": CANARY_CONFIG}),
-        "COLUMNS": "200",
-    }
-    command = [sys.executable, "-m", "vaultspec", "up", "stacks/dev.yaml", "--data", str(data)]
-    try:
-        runs = []
-        for _ in range(2):
-            report = tmp_path / f"dev-{len(runs)}.json"
-            completed = subprocess.run(
-                [*command, "--json", str(report)],
-                cwd=repo_root,
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=600,
-                check=False,
-            )
-            assert completed.returncode == 0, completed.stdout + completed.stderr
-            runs.append((completed, json.loads(report.read_text())))
-    finally:
-        stop(data)
-    (first, first_report), (second, second_report) = runs
-    assert first_report["changes"]["create"] == 21
-    assert first_report["smoke"]["passed"] is True
-    vaults = {v["vault"] for v in first_report["smoke"]["vaults"]}
-    assert vaults == {"payments-dev-kv", "ledger-dev-kv"}
-    assert second_report["changes"]["same"] == 21 and second_report["changes"]["create"] == 0
-    assert "up ok: no changes (21 unchanged)" in second.stdout
-    for text in (first.stdout, first.stderr, second.stdout, second.stderr):
-        assert CANARY_ENV not in text and CANARY_CONFIG not in text
-
-
-def test_a_vault_changed_behind_the_tools_back_is_put_back(twin, vaultspec, tmp_path):
-    from azure.mgmt.keyvault.models import VaultPatchParameters, VaultPatchProperties
-
-    from vaultspec.twin.testing import mgmt_client
-
-    spec = write(tmp_path, spec_text("e2e-vdrift-kv"))
+def test_stack_outputs_feed_vaultspec_smoke_stack(twin, vaultspec, tmp_path):
+    spec = write(tmp_path, spec_text("e2e-out-kv"), "e2e-out.yaml")
     assert vaultspec("up", spec=spec).code == 0
-    with mgmt_client(twin) as arm:
-        patch = VaultPatchParameters(properties=VaultPatchProperties(public_network_access="Disabled"))
-        arm.vaults.update("rg-e2e", "e2e-vdrift-kv", patch)
-    repaired = vaultspec("up", spec=spec)
-    assert repaired.code == 0, repaired.output  # smoke passes again: public access is back on
-    (updated,) = [r for r in repaired.report["resources"] if r["action"] == "update"]
-    assert (updated["type"], updated["name"]) == ("azure-native:keyvault:Vault", "e2e-vdrift-kv")
-    with mgmt_client(twin) as arm:
-        assert arm.vaults.get("rg-e2e", "e2e-vdrift-kv").properties.public_network_access.lower() == "enabled"
-
-
-def test_a_key_change_that_azure_cannot_apply_is_refused_with_advice(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-keychange-kv"), name="dev-keychange.yaml")
-    assert vaultspec("up", spec=spec).code == 0
-    spec.write_text(spec_text("e2e-keychange-kv").replace("curve: P-256", "curve: P-384"))
-    refused = vaultspec("up", spec=spec)
-    assert refused.code == 1
-    assert "this change replaces the key" in refused.output and "rename it in the spec" in refused.output
-    with key_client(twin, "e2e-keychange-kv") as keys:
-        assert keys.get_key("signing").key.crv == "P-256"  # nothing was deleted or half-replaced
+    workspace = workspace_of(twin, spec, "e2e-out")
+    env = engine_env(**workspace.environment())
+    project = workspace.project_dir
+    outputs = subprocess.run(
+        ["pulumi", "stack", "output", "--json", "--stack", "e2e-out"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(outputs.stdout)["vaults"]["e2e-out-kv"]["uri"] == twin.vault_url("e2e-out-kv") + "/"
+    smoked = subprocess.run(
+        [sys.executable, "-m", "vaultspec", "smoke", "--stack", "e2e-out", "--json", str(tmp_path / "smoke.json")],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert smoked.returncode == 0, smoked.stdout + smoked.stderr
+    assert json.loads((tmp_path / "smoke.json").read_text())["passed"] is True

@@ -127,12 +127,7 @@ def deploy(
     replaced_keys = [c for c in gate.changes.values() if c.type == KEY_TYPE and c.action == Action.REPLACE]
     if replaced_keys:
         result.blocked = True
-        names = ", ".join(c.name for c in replaced_keys)
-        result.errors = [
-            f"this change replaces the key(s) {names}, but Key Vault keeps a deleted key's name (soft delete): "
-            "the replacement would bring the old key back instead of creating a new one; rename the key in the "
-            "spec instead (or delete and purge the old key first)"
-        ]
+        result.errors = [_key_replacement_refusal(c, gate.changed_paths.get(c.urn, [])) for c in replaced_keys]
         return result
     log = _run_log(listener)
     passes = 2 if recover else 1
@@ -158,6 +153,17 @@ def deploy(
     if not result.errors:
         result.outputs = {name: value.value for name, value in stack.outputs().items() if not value.secret}
     return result
+
+
+def _key_replacement_refusal(change: ResourceChange, paths: list[str]) -> str:
+    differs = ", ".join(paths) or "its properties"
+    return (
+        f"key {change.name}: {differs} differs from the spec (a spec change, or a change made outside Pulumi, such as "
+        "disabling it through the data plane), and ARM cannot change an existing key. Pulumi would replace it, but "
+        "Key Vault keeps a deleted key's name (soft delete), so the replacement would recover the old key instead "
+        "of creating a new one. Nothing was applied: rename the key in the spec for a new one, or put the old one "
+        "back as the spec declares it through the data plane"
+    )
 
 
 def protected_resources(stack: auto.Stack) -> list[str]:

@@ -95,6 +95,7 @@ class RunLog:
         self.diagnostics: list[Diagnostic] = []
         self.listener = listener  # (phase: started|done|failed, action, urn)
         self._recovered: dict[str, str] = {}  # urn -> what the provider said it recovered
+        self.changed_paths: dict[str, list[str]] = {}  # urn -> the property paths its step changes
         self._lock = threading.Lock()
 
     # -- feeding ----------------------------------------------------------------------------------
@@ -128,6 +129,9 @@ class RunLog:
         self.changes[metadata.urn] = ResourceChange(
             urn=metadata.urn, type=metadata.type, name=_name(metadata.urn), action=action, detail=detail
         )
+        changed = sorted((metadata.detailed_diff or {}).keys()) or sorted(metadata.diffs or [])
+        if changed:
+            self.changed_paths[metadata.urn] = changed
         if self.listener is not None:
             self.listener(phase, action.value, metadata.urn)
 
