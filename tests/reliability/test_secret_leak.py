@@ -2,7 +2,7 @@
 in the twin's store and state files (where secrets may exist only encrypted).
 
 Every command runs as users run it: the `vaultspec` console script in a subprocess, its stdout and
-stderr captured. Canaries: a `fromEnv` value, a `fromConfig` value (PULUMI_CONFIG), a literal value in a
+stderr captured. Canaries: a `fromEnv` value, a `fromConfig` value (`--secret-from-env`), a literal value in a
 spec (which `validate` must refuse without echoing), values written to the twin through the SDK and
 ARM, an imported private key's d/p/q, and a value `up` generates. Each is searched for as raw bytes,
 hex and base64/base64url at every byte alignment.
@@ -366,11 +366,12 @@ def test_up_and_down_streams_reports_state_and_store_never_hold_secret_values(sp
     scan = Scan({kind: _canary(kind).encode() for kind in ("env", "config")})
     value = {kind: canary.decode() for kind, canary in scan.canaries.items()}
     data = tmp_path / "up-data"
-    env = cli_env(LEAK_CANARY_ENV=value["env"], PULUMI_CONFIG=json.dumps({"vaultspec:leakPassword": value["config"]}))
+    env = cli_env(LEAK_CANARY_ENV=value["env"], LEAK_CANARY_CONFIG=value["config"])
     try:
         for label in ("up", "up again"):
             report_json, report_xml = tmp_path / f"{label}.json", tmp_path / f"{label}.xml"
             args = ["up", str(spec), "--data", str(data), "--json", str(report_json), "--junit", str(report_xml)]
+            args += ["--secret-from-env", "leakPassword=LEAK_CANARY_CONFIG"]
             run_cli(args, scan, label, env, expect=(0,))
             scan.artifacts[f"{label} JSON report"] = report_json.read_bytes()
             scan.artifacts[f"{label} JUnit report"] = report_xml.read_bytes()
@@ -389,7 +390,7 @@ def test_up_and_down_streams_reports_state_and_store_never_hold_secret_values(sp
         scan.artifacts["down JSON report"] = down_json.read_bytes()
     finally:
         stop(data)
-    scan.add_files(data, "up data dir")  # the twin's store, audit and log, and up's local state
+    scan.add_files(data, "up data dir")  # the twin's store, audit and log; the Pulumi state, stack config, home
     assert scan.leaks() == []
 
 
