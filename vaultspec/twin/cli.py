@@ -2,7 +2,8 @@
 
 - `serve [--port P] [--data DIR] [--vault NAME]... [--workers N]` — foreground; each `--vault` is created
   if missing, administered by the twin's default identity (Key Vault Administrator); N server
-  processes share the port (default: one per usable core);
+  processes share the port (default: one per usable core); once it listens it prints (stderr) its
+  port, the vaults' URLs and the `eval` lines for `env` and `az`;
 - `env [--data DIR]` — `export` lines so `eval "$(vaultspec twin env)"` makes any unmodified Azure SDK
   program with DefaultAzureCredential use the running twin;
 - `az [--data DIR]` — lines so `eval "$(vaultspec twin az)"` points the official Azure CLI at the twin
