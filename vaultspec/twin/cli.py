@@ -2,9 +2,13 @@
 
 - `serve [--port P] [--data DIR] [--vault NAME]... [--workers N]` — foreground; each `--vault` is created
   if missing, administered by the twin's default identity (Key Vault Administrator); N server
-  processes share the port (default: one per usable core);
+  processes share the port (default: one per usable core); once it listens it prints (stderr) its
+  port, the vaults' URLs and the `eval` lines for `env` and `az`;
 - `env [--data DIR]` — `export` lines so `eval "$(vaultspec twin env)"` makes any unmodified Azure SDK
   program with DefaultAzureCredential use the running twin;
+- `az [--data DIR]` — lines so `eval "$(vaultspec twin az)"` points the official Azure CLI at the twin
+  (its own AZURE_CONFIG_DIR, the twin's cloud registered by discovery and selected, `az login
+  --identity`); see `vaultspec.twin.azure_cli`;
 - `hosts NAME... [--write]` — `/etc/hosts` lines for `NAME.vault.localhost` (`--write` appends the
   missing ones to /etc/hosts, idempotently);
 - `stop [--data DIR]`; `audit [--data DIR] [--follow]` — the audit log (JSON lines).
@@ -19,9 +23,10 @@ from pathlib import Path
 
 import typer
 
+from vaultspec.twin.azure_cli import session_lines
 from vaultspec.twin.domain.vaults import check_vault_name
 from vaultspec.twin.errors import ArmError
-from vaultspec.twin.server import DEFAULT_DATA_DIR, find_running, serve, stop, usable_cores
+from vaultspec.twin.server import DEFAULT_DATA_DIR, TwinInfo, find_running, serve, stop, usable_cores
 
 twin_app = typer.Typer(help="The local Key Vault twin.", no_args_is_help=True)
 HOSTS_FILE = Path("/etc/hosts")
@@ -50,15 +55,27 @@ def serve_command(
             typer.echo(f"error: --vault {name}: {exc.message}", err=True)
             raise typer.Exit(2) from exc
     count = workers or usable_cores()
-    typer.echo(f"vaultspec twin: data {data}; {count} worker process(es); Ctrl-C stops it", err=True)
-    for name in vault:
-        typer.echo(f"  vault {name}", err=True)
-    serve(data, port, tuple(vault), count)
+
+    def announce(info: TwinInfo) -> None:
+        for line in listening_lines(info, data, vault, count):
+            typer.echo(line, err=True)
+
+    serve(data, port, tuple(vault), count, on_listening=announce)
 
 
-@twin_app.command("env")
-def env_command(data: Path = DATA) -> None:
-    """Print `export` lines for the running twin."""
+def listening_lines(info: TwinInfo, data: Path, vaults: list[str], workers: int) -> list[str]:
+    """What `twin serve` prints once it listens: its port, its vaults, how to point programs at it."""
+    data_option = "" if data == DEFAULT_DATA_DIR else f" --data {shlex.quote(str(data))}"
+    return [
+        f"vaultspec twin: listening on port {info.port} (ARM {info.arm_url}); data {data}; "
+        f"{workers} worker process(es); Ctrl-C stops it",
+        *(f"  vault {name}: {info.vault_url(name)}" for name in vaults),
+        f'  Azure SDK programs: eval "$(vaultspec twin env{data_option})"',
+        f'  Azure CLI:          eval "$(vaultspec twin az{data_option})"',
+    ]
+
+
+def _running_or_exit(data: Path) -> TwinInfo:
     info = find_running(data)
     if info is None:
         typer.echo(
@@ -66,8 +83,26 @@ def env_command(data: Path = DATA) -> None:
             err=True,
         )
         raise typer.Exit(1)
-    for key, value in info.env().items():
+    return info
+
+
+@twin_app.command("env")
+def env_command(data: Path = DATA) -> None:
+    """Print `export` lines for the running twin."""
+    for key, value in _running_or_exit(data).env().items():
         typer.echo(f"export {key}={shlex.quote(value)}")
+
+
+@twin_app.command("az")
+def az_command(data: Path = DATA) -> None:
+    """Print the lines that point the Azure CLI at the running twin: `eval "$(vaultspec twin az)"`."""
+    for line in session_lines(_running_or_exit(data)):
+        typer.echo(line)
+    typer.echo(
+        "vaultspec twin az: each vault NAME must resolve to 127.0.0.1 for az; if `getent hosts "
+        "NAME.vault.localhost` prints nothing, run `sudo vaultspec twin hosts NAME --write`",
+        err=True,
+    )
 
 
 def hosts_lines(names: list[str]) -> list[str]:

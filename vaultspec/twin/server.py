@@ -8,8 +8,9 @@ Public API (other areas build on it; keep it stable):
   `identity_header()` and `env()` (the variables that point unmodified Azure SDK programs at the twin).
 - `start_background(data_dir, port=None, vaults=(), workers=1) -> TwinInfo` — start (or reuse) a twin.
 - `find_running(data_dir) -> TwinInfo | None`; `stop(data_dir)`.
-- `serve(data_dir, port=None, vaults=(), workers=None)` — run in the foreground (what `vaultspec twin
-  serve` does); `workers` defaults to one process per usable core.
+- `serve(data_dir, port=None, vaults=(), workers=None, on_listening=None)` — run in the foreground (what
+  `vaultspec twin serve` does); `workers` defaults to one process per usable core; `on_listening(info)`
+  runs once the port is bound.
 
 The port is remembered in `<data>/port`, so key and secret ids stay valid across restarts. The server
 is uvicorn (httptools + uvloop) over TLS, HTTP/1.1 keep-alive with a 75 s idle timeout, bound to
@@ -31,6 +32,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -260,11 +262,14 @@ def serve(
     port: int | None = None,
     vaults: tuple[str, ...] = (),
     workers: int | None = None,
+    on_listening: Callable[[TwinInfo], None] | None = None,
 ) -> None:
     """Run the twin in the foreground until SIGINT/SIGTERM.
 
     `workers` processes (default: one per usable core) accept from one listening socket; with more
     than one, this process supervises them (`vaultspec.twin.workers`) and is the pid in twin.json.
+    `on_listening(info)` runs once the port is bound and twin.json written (`twin serve` prints the
+    port there): connections made from then on wait in the backlog until a worker accepts them.
     """
     data_dir = Path(data_dir)
     count = usable_cores() if workers is None else workers
@@ -279,6 +284,8 @@ def serve(
     tmp = runtime.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(info), indent=2))
     os.replace(tmp, runtime)
+    if on_listening is not None:
+        on_listening(info)
     sign_inline = count >= usable_cores()
     try:
         if count == 1:

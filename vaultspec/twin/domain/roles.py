@@ -18,10 +18,25 @@ ROLES_BY_GUID: dict[str, BuiltInRole] = {role.guid: role for role in BUILT_IN_RO
 ROLES_BY_NAME: dict[str, BuiltInRole] = {role.name: role for role in BUILT_IN_ROLES}
 
 
+def definition_id(role: BuiltInRole, scope: str = "") -> str:
+    """A built-in role definition's id as ARM returns it when read at `scope`.
+
+    Built-in roles live at the tenant root; ARM names them by the subscription of the scope they are
+    read at (`/subscriptions/{s}/providers/.../roleDefinitions/{guid}`), whether that scope is the
+    subscription, a resource group or a vault, and by the bare `/providers/...` id at tenant scope.
+    That is also the id role assignments carry, which tools (`az role assignment list --role NAME`)
+    compare the definition's id with.
+    """
+    parts = scope.strip("/").split("/")
+    if len(parts) >= 2 and parts[0].lower() == "subscriptions" and parts[1]:
+        return f"/subscriptions/{parts[1]}{role.id}"
+    return role.id
+
+
 def arm_body(role: BuiltInRole, scope: str = "") -> dict[str, Any]:
-    """The role definition as ARM's roleDefinitions GET returns it."""
+    """The role definition as ARM's roleDefinitions GET returns it at `scope`."""
     return {
-        "id": f"{scope}{role.id}",
+        "id": definition_id(role, scope),
         "name": role.guid,
         "type": "Microsoft.Authorization/roleDefinitions",
         "properties": {

@@ -1,8 +1,9 @@
 """The twin's routers: one FastAPI app for every plane, chosen by Host and path.
 
 - `NAME.vault.localhost[:PORT]` -> the Key Vault data plane of vault NAME (`keys`, `secrets` routers);
-- `localhost[:PORT]` / `127.0.0.1` -> ARM (`arm_vaults`, `arm_records`), the identity endpoint and
-  `/openapi.json` (the fuzzing target).
+- `localhost[:PORT]` / `127.0.0.1` -> ARM (`arm_cloud`: metadata, subscriptions, tenants;
+  `arm_vaults`, `arm_managed_hsms`, `arm_records`), the identity endpoint and `/openapi.json` (the
+  fuzzing target).
 
 `edge.TwinEdge` wraps these routers (limits, request ids, audit line, hot paths). Errors become Key
 Vault or ARM error bodies; request validation failures are 400, never 422, and a data-plane request
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp
 
 from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.errors import ArmError, KeyVaultError
-from vaultspec.twin.http import arm_records, arm_vaults, identity, keys, secrets
+from vaultspec.twin.http import arm_cloud, arm_managed_hsms, arm_records, arm_vaults, identity, keys, secrets
 from vaultspec.twin.http.auth import Unauthorized, challenge_header, data_plane_principal, vault_name_of
 from vaultspec.twin.http.edge import MAX_BODY_BYTES, MAX_HEADER_BYTES, TwinEdge
 from vaultspec.twin.http.responses import arm_error_response, json_response, kv_error_response
@@ -73,7 +74,7 @@ def create_routers(backend: TwinBackend, identity_header: str) -> FastAPI:
     )
     app.state.backend = backend
     app.state.identity_header = identity_header
-    for module in (identity, keys, secrets, arm_vaults, arm_records):
+    for module in (identity, keys, secrets, arm_cloud, arm_vaults, arm_managed_hsms, arm_records):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

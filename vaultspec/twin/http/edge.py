@@ -44,6 +44,8 @@ _CANONICAL = {
         "vaults",
         "accessPolicies",
         "deletedVaults",
+        "managedHSMs",
+        "deletedManagedHSMs",
         "checkNameAvailability",
         "roleAssignments",
         "roleDefinitions",

@@ -522,6 +522,68 @@ class ResourceGroup(_Shape):
     properties: _ResourceGroupProperties
 
 
+# -- the twin as a cloud: metadata, subscriptions, tenants, Managed HSM lists ----------------------------
+class _CloudAuthentication(_Shape):
+    loginEndpoint: str
+    audiences: list[str]
+
+
+class CloudMetadata(_Shape):
+    """ARM metadata document (2022-09-01: one cloud; 2019-05-01: a list; 1.0: Azure Stack's shape)"""
+
+    authentication: _CloudAuthentication
+    name: str | None = None
+    resourceManager: str | None = None
+    suffixes: dict[str, str] = {}
+
+
+class _SubscriptionPolicies(_Shape):
+    locationPlacementId: str
+    quotaId: str
+    spendingLimit: str
+
+
+class Subscription(_Shape):
+    """Subscription"""
+
+    id: str
+    subscriptionId: str
+    tenantId: str
+    displayName: str
+    state: str
+    authorizationSource: str
+    managedByTenants: list[dict[str, str]]
+    subscriptionPolicies: _SubscriptionPolicies
+
+
+class SubscriptionListResult(_Shape):
+    """SubscriptionListResult"""
+
+    value: list[Subscription]
+
+
+class _Tenant(_Shape):
+    id: str
+    tenantId: str
+    tenantCategory: str
+    displayName: str
+    domains: list[str]
+    defaultDomain: str
+    tenantType: str
+
+
+class TenantListResult(_Shape):
+    """TenantListResult"""
+
+    value: list[_Tenant]
+
+
+class ManagedHsmListResult(_Shape):
+    """ManagedHsmListResult / DeletedManagedHsmListResult (always empty: the twin has no Managed HSM)"""
+
+    value: list[dict[str, Any]]
+
+
 # -- identity ----------------------------------------------------------------------------------------------
 class TokenResponse(_Shape):
     """{access_token, expires_on, resource, token_type, client_id}"""
