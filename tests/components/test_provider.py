@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import json
 import runpy
+from importlib.metadata import version
 from typing import Any
 
-import pulumi.provider.experimental as experimental
+import pulumi.provider
 import pytest
 import yaml
 from pulumi.provider.experimental.analyzer import Analyzer
@@ -15,8 +17,9 @@ from pulumi.provider.experimental.schema import generate_schema
 
 from vaultspec.components import KeyVault, VaultKey, VaultSecret
 from vaultspec.engine.render import render
+from vaultspec.engine.stackconfig import StackConfig
 
-from .conftest import KEY, ROLE, ROOT, VAULT
+from .conftest import KEY, ROLE, ROOT, SECRET, VAULT
 
 COMPONENTS = [KeyVault, VaultKey, VaultSecret]
 
@@ -65,13 +68,60 @@ def test_plugin_manifest_runs_the_host_with_python():
 
 def test_importing_the_host_module_starts_nothing_and_running_it_hosts_all_components(monkeypatch):
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(
-        experimental, "component_provider_host", lambda components, name: calls.append((components, name))
-    )
+    monkeypatch.setattr(pulumi.provider, "main", lambda provider, args: calls.append((provider, args)))
     module = importlib.import_module("vaultspec.components.__main__")
     assert calls == []
     runpy.run_path(module.__file__, run_name="__main__")
-    assert calls == [(COMPONENTS, "vaultspec")]
+    [(provider, _)] = calls
+    served = json.loads(provider.schema)
+    assert set(served["resources"]) == {
+        "vaultspec:index:KeyVault",
+        "vaultspec:index:VaultKey",
+        "vaultspec:index:VaultSecret",
+    }
+    assert served["version"] == version("vaultspec")  # the SDKs carry the distribution's version
+
+
+def test_the_host_serves_the_schema_of_the_components_themselves(schema: dict[str, Any]):
+    """Wrapping the constructors for the smoke hooks changes nothing in the schema (descriptions included)."""
+    from vaultspec.components.__main__ import ComponentHost
+
+    served = json.loads(ComponentHost().schema)
+    assert served["resources"] == schema["resources"] and served["types"] == schema["types"]
+
+
+KEY_VAULT_INPUTS = {
+    "resourceGroupName": "rg-app",
+    "location": "westeurope",
+    "access": {"model": "rbac"},
+    "keys": [{"name": "k1", "type": "EC-HSM", "ops": ["sign", "verify"]}],
+    "secrets": [{"name": "s1", "value": {"generate": {"length": 16}}}],
+}
+
+
+def constructed_by_the_host(config: dict[str, Any]) -> Any:
+    """What the host's Construct builds for a KeyVault from another language (rendered under mocks)."""
+    from vaultspec.components.__main__ import ComponentHost
+
+    host = ComponentHost()
+    args = host.map_inputs(KEY_VAULT_INPUTS, host._component_defs["KeyVault"])
+    return render(lambda: host._components["KeyVault"]("app-kv", args, None), config=StackConfig(config), preview=False)
+
+
+def test_the_host_binds_the_smoke_hooks_to_every_key_and_secret():
+    rendering = constructed_by_the_host({})
+    assert rendering.find(KEY, "app-kv/keys/k1").options.hooks == {
+        "after_create": ["vaultspec-smoke-app-kv-keys-k1"],
+        "after_update": ["vaultspec-smoke-app-kv-keys-k1"],
+    }
+    assert rendering.find(SECRET, "app-kv/secrets/s1").options.hooks["after_create"] == [
+        "vaultspec-smoke-app-kv-secrets-s1"
+    ]
+
+
+def test_stack_config_vaultspec_smoke_false_binds_no_hooks():
+    rendering = constructed_by_the_host({"vaultspec:smoke": "false"})
+    assert all(resource.options.hooks == {} for resource in rendering.resources)
 
 
 def test_provider_mode_inputs_build_the_same_component():

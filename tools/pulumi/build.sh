@@ -15,6 +15,13 @@
 # against the pinned SDK (its LanguageRuntime interface has grown since), so they are built in a module
 # of their own against the SDK of their era, HOSTS_SDK. The CLI talks to them over the language host gRPC
 # protocol, which is versioned for exactly this; see README ("The Pulumi CLI, built here").
+#
+# One upstream fix is backported into the hosts' build: Go 1.26 made filepath.Rel clean its result, and
+# the Node.js code generator of the hosts' era (pkg HOSTS_SDK, codegen/nodejs getRelativePath) turned that
+# into wrong relative imports in every generated SDK's types/ folder ("./types/input" for "../types/input";
+# `tsc` rejects them). The hosts build against a copy of that pkg module (a `replace` in the throwaway
+# wrapper; the module cache is never edited, and Go refuses overlays there) whose getRelativePath is
+# upstream's later one: clean the result, no path.Dir.
 set -euo pipefail
 
 VERSION=${1:?usage: build.sh VERSION OUT_DIR}
@@ -26,7 +33,7 @@ HOSTS=(sdk/python/cmd/pulumi-language-python/v3 sdk/nodejs/cmd/pulumi-language-n
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 STAMP="$OUT/.built"
-WANT="cli=v$VERSION hosts=$HOSTS_VERSION@$HOSTS_SDK"
+WANT="cli=v$VERSION hosts=$HOSTS_VERSION@$HOSTS_SDK+nodejs-relpath-fix"
 
 # A pulumi on PATH (outside OUT) at or above the pin is used as it is, with the language hosts beside it.
 ambient=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -vxF "$OUT" | paste -sd: -) command -v pulumi || true)
@@ -65,6 +72,14 @@ wrapper() {  # wrapper DIR MODULE PACKAGE... : a module in DIR that imports PACK
     for package in "$@"; do echo "	_ \"$package\""; done; echo ')'; } > "$dir/tools.go"
 }
 
+patched_pkg() {  # patched_pkg MODULE_DIR: ./pkg, a copy of the pkg module with the Node.js codegen fix, replacing it
+  local gen=codegen/nodejs/gen.go broken='	return path.Dir(filepath.ToSlash(rel))'
+  grep -qxF "$broken" "$1/$gen" || { echo "pulumi: $1/$gen no longer has the line the backport fixes" >&2; return 1; }
+  rm -rf pkg && cp -R "$1" pkg && chmod -R u+w pkg
+  sed -i 's|^	return path.Dir(filepath.ToSlash(rel))$|	return filepath.ToSlash(filepath.Clean(rel))|' "pkg/$gen"
+  go mod edit -replace github.com/pulumi/pulumi/pkg/v3=./pkg
+}
+
 echo "pulumi: building the CLI v$VERSION from Go modules (cold: about 6 minutes on 2 cores) ..."
 wrapper "$SRC/cli" vaultspec.local/pulumi-cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 (cd "$SRC/cli" && quietly get.log go get "github.com/pulumi/pulumi/pkg/v3@v$VERSION" "github.com/pulumi/pulumi/sdk/v3@v$VERSION" \
@@ -77,6 +92,7 @@ for host in "${HOSTS[@]}"; do packages+=("github.com/pulumi/pulumi/$host"); done
 wrapper "$SRC/hosts" vaultspec.local/pulumi-language-hosts "${packages[@]}"
 (cd "$SRC/hosts" && quietly get.log go get "github.com/pulumi/pulumi/pkg/v3@$HOSTS_SDK" "github.com/pulumi/pulumi/sdk/v3@$HOSTS_SDK" \
     $(for p in "${packages[@]}"; do echo "$p@$HOSTS_VERSION"; done) \
+  && patched_pkg "$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/pkg/v3)" \
   && go build -trimpath -tags "$TAGS" -ldflags "-s -w -X $LDFLAGS_VERSION=${HOSTS_SDK}" -o "$OUT/" "${packages[@]}")
 
 # Files of the SDK module the Python host needs beside its binary (found via os.Executable, not PATH).

@@ -73,17 +73,21 @@ def find_project(spec_path: Path) -> Path | None:
 class TwinWorkspace:
     """The Pulumi workspace of one stack deployed to one twin."""
 
-    spec_path: Path
+    spec_path: Path | None  # None: a project that reads no spec (any language), given as project_dir
     stack_name: str
     data_dir: Path
     twin: TwinInfo
     project_dir: Path | None = None  # None: the project above the spec, else a generated one
 
     def __post_init__(self) -> None:
-        self.spec_path = self.spec_path.resolve()
         self.data_dir = self.data_dir.resolve()
-        if self.project_dir is None:
-            self.project_dir = find_project(self.spec_path) or self._generated_project()
+        if self.spec_path is None:
+            if self.project_dir is None:
+                raise WorkspaceError("a workspace without a spec needs its project folder")
+        else:
+            self.spec_path = self.spec_path.resolve()
+            if self.project_dir is None:
+                self.project_dir = find_project(self.spec_path) or self._generated_project()
         self.project_dir = self.project_dir.resolve()
 
     # -- places ----------------------------------------------------------------------------------
@@ -165,7 +169,8 @@ class TwinWorkspace:
             stack = auto.Stack.create_or_select(self.stack_name, workspace)
         except auto.CommandError as error:
             raise WorkspaceError(_cli_message(error, f"cannot create or select stack {self.stack_name}")) from None
-        self._point_at_spec(stack)
+        if self.spec_path is not None:
+            self._point_at_spec(stack)
         return stack
 
     def _point_at_spec(self, stack: auto.Stack) -> None:
