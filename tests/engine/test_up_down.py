@@ -287,3 +287,44 @@ def test_stack_outputs_feed_vaultspec_smoke_stack(twin, vaultspec, tmp_path):
     )
     assert smoked.returncode == 0, smoked.stdout + smoked.stderr
     assert json.loads((tmp_path / "smoke.json").read_text())["passed"] is True
+
+
+def test_the_dev_stack_deploys_smokes_clean_and_redeploys_with_no_changes(repo_root, tmp_path, pulumi_cli):
+    """What `make up` runs on a fresh clone: the project's own stacks/dev.yaml, its own data dir and secrets."""
+    project = tmp_path / "project"
+    (project / "stacks").mkdir(parents=True)
+    for name in ("Pulumi.yaml", "__main__.py", "stacks/dev.yaml"):
+        (project / name).write_text((repo_root / name).read_text())
+    (project / ".venv").symlink_to(repo_root / ".venv")
+    data = tmp_path / "dev-twin"
+    env = engine_env(VAULTSPEC_DEV_PARTNER_TOKEN=CANARY_ENV)
+    command = [sys.executable, "-m", "vaultspec", "up", "stacks/dev.yaml", "--data", str(data)]
+    command += ["--secret-from-env", "dbPassword=E2E_DB_PASSWORD"]
+    try:
+        runs = []
+        for index in range(2):
+            report = tmp_path / f"dev-{index}.json"
+            completed = subprocess.run(
+                [*command, "--json", str(report)],
+                cwd=project,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=900,
+                check=False,
+            )
+            assert completed.returncode == 0, completed.stdout + completed.stderr
+            runs.append((completed, json.loads(report.read_text())))
+    finally:
+        stop(data)
+    (first, first_report), (second, second_report) = runs
+    assert first_report["changes"]["create"] == 21
+    assert first_report["smoke"]["passed"] is True
+    assert {v["vault"] for v in first_report["smoke"]["vaults"]} == {"payments-dev-kv", "ledger-dev-kv"}
+    assert all(hook["passed"] for hook in first_report["hooks"]) and len(first_report["hooks"]) == 9  # 5 keys, 4 secrets
+    assert second_report["changes"]["same"] == 21 and second_report["changes"]["create"] == 0
+    assert "up ok: no changes (21 unchanged)" in second.stdout
+    config = (project / "Pulumi.dev.yaml").read_text()
+    assert "dbPassword:\n    secure: v1:" in config  # the stack's own config, as `pulumi config set --secret` writes it
+    for text in (first.stdout, first.stderr, second.stdout, second.stderr, config):
+        assert CANARY_ENV not in text and CANARY_CONFIG not in text

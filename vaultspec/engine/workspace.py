@@ -184,8 +184,8 @@ class TwinWorkspace:
             value = stack.get_all_config().get(SPEC_KEY)
         except auto.CommandError as error:
             raise WorkspaceError(_cli_message(error, f"cannot read the config of stack {self.stack_name}")) from None
-        if value is None:
-            return None
+        if value is None or not value.value:
+            return None  # unset, or the project's default "" (stacks/<stack>.yaml)
         path = Path(value.value)
         return path if path.is_absolute() else self.project_dir / path
 
