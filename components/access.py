@@ -6,9 +6,12 @@ new service principals) and a deterministic name, so a re-run never churns assig
 Access-policy vaults carry their policies inline in the Vault's `properties.accessPolicies`
 (see `vaultspec.components.vault` for why RBAC vaults send none at all).
 
-The deployer (the identity running the deployment) gets the least rights the smoke tests need,
-or, with `lifecycle`, also the rights pulumi-azure-native needs to delete keys and secrets (it
-deletes them through the data plane).
+The deployer (the identity running the deployment) gets, by default (`lifecycle`), the rights the
+whole lifecycle needs: use and read (smoke tests), delete (pulumi-azure-native deletes keys and
+secrets through the data plane, with the deploying identity) and recover (vaultspec recovers
+soft-deleted keys and secrets with declared names). `smoke` keeps it to use and read, for teams where
+another identity deletes; `none` grants nothing. Its assignments' `principalType` is read from its
+token unless given (`vaultspec.components.deployer`).
 """
 
 import uuid
@@ -22,10 +25,12 @@ from pulumi_azure_native import authorization
 from vaultspec.catalog.permissions import CERTIFICATE_PERMISSIONS, KEY_PERMISSIONS, SECRET_PERMISSIONS, canonical
 from vaultspec.catalog.roles import find_role, role_definition_id
 from vaultspec.components.args import AccessArgs, GrantArgs
+from vaultspec.components.deployer import DEPLOYER_PRINCIPAL_TYPES
 from vaultspec.components.validation import ComponentArgsError, choice, require
 
 MODELS = ("rbac", "accessPolicies")
-DEPLOYER_MODES = ("smoke", "lifecycle", "none")
+DEPLOYER_MODES = ("lifecycle", "smoke", "none")
+DEFAULT_DEPLOYER_MODE = "lifecycle"
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal")
 
 DEPLOYER_ROLES: dict[str, tuple[str, ...]] = {
@@ -67,7 +72,7 @@ class RoleGrant:
     role_label: str  # slug of the built-in role name, or the GUID of a custom role
     scope: str  # 'vault', 'keys/<name>' or 'secrets/<name>'
     principal: pulumi.Input[str] | None  # None: the deployer (known only once the program runs)
-    principal_type: str
+    principal_type: pulumi.Input[str]  # the deployer's may be read from its token (an Output)
     description: str | None = None
 
     def resource_name(self, prefix: str, fallback: str) -> str:
@@ -117,7 +122,7 @@ def _scope(scope: str, keys: set[str], secrets: set[str], where: str) -> str:
     return f"{kind}/{name}"
 
 
-def deployer_grants(mode: str, principal_type: str) -> list[RoleGrant]:
+def deployer_grants(mode: str, principal_type: pulumi.Input[str]) -> list[RoleGrant]:
     """The deployer's role grants at vault scope for `mode` (smoke, lifecycle or none)."""
     grants = []
     for role_name in DEPLOYER_ROLES[mode]:
@@ -229,11 +234,10 @@ def access_policy_entries(
     return pulumi.Output.all(tenant_id, *(grant.principal for grant in everyone)).apply(build)
 
 
-def access_model(access: AccessArgs, where: str) -> tuple[str, str, str]:
-    """(model, deployer mode, deployer principal type), validated."""
+def access_model(access: AccessArgs, where: str) -> tuple[str, str, str | None]:
+    """(model, deployer mode, deployer principal type or None to read it from the deployer's token), validated."""
     model = choice(require(access, "model", where), MODELS, f"{where}.model")
-    mode = choice(access.get("deployer") or "smoke", DEPLOYER_MODES, f"{where}.deployer")
-    principal_type = choice(
-        access.get("deployer_principal_type") or "ServicePrincipal", PRINCIPAL_TYPES, f"{where}.deployer_principal_type"
-    )
+    mode = choice(access.get("deployer") or DEFAULT_DEPLOYER_MODE, DEPLOYER_MODES, f"{where}.deployer")
+    given = access.get("deployer_principal_type")
+    principal_type = choice(given, DEPLOYER_PRINCIPAL_TYPES, f"{where}.deployer_principal_type") if given else None
     return model, mode, principal_type

@@ -41,6 +41,9 @@ class NetworkArgs(TypedDict, total=False):
     """IPv4 addresses or CIDR ranges allowed in."""
     subnet_ids: list[str]
     """Virtual network subnet ids allowed in."""
+    ignore_missing_vnet_service_endpoint: bool
+    """Save subnet rules even when a subnet lacks the Microsoft.KeyVault service endpoint (default false: ARM
+    rejects such a rule, which would admit nothing)."""
 
 
 class GrantArgs(TypedDict, total=False):
@@ -72,10 +75,11 @@ class AccessArgs(TypedDict, total=False):
     grants: list[GrantArgs]
     """Data-plane grants."""
     deployer: str
-    """Rights of the deploying identity: `smoke` (default; use and read), `lifecycle` (smoke + delete and
-    recover, which pulumi-azure-native needs to delete keys and secrets) or `none`."""
+    """Rights of the deploying identity: `lifecycle` (default; use, read, delete and recover: pulumi-azure-native
+    deletes keys and secrets through the data plane), `smoke` (use and read only) or `none`."""
     deployer_principal_type: str
-    """principalType of the deployer's role assignments (default ServicePrincipal)."""
+    """principalType of the deployer's role assignments, `User` or `ServicePrincipal`; default: read from the
+    deploying identity's token (`azure-native:authorization:getClientToken`)."""
 
 
 class RotationArgs(TypedDict, total=False):
@@ -164,6 +168,9 @@ class DiagnosticsArgs(TypedDict, total=False):
     """Log Analytics workspace id."""
     name: str
     """Diagnostic setting name (default vaultspec-audit)."""
+    log_analytics_destination_type: str
+    """`Dedicated` (default: resource-specific tables such as AZKVAuditLogs) or `AzureDiagnostics` (the legacy
+    shared table)."""
 
 
 class PolicyExceptionArgs(TypedDict):

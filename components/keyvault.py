@@ -30,6 +30,7 @@ from vaultspec.components.access import (
     rbac_grants,
 )
 from vaultspec.components.args import KeyVaultArgs
+from vaultspec.components.deployer import deployer_principal_type
 from vaultspec.components.diagnostics import create_diagnostics, create_lock
 from vaultspec.components.hooks import HookTarget, ObjectHookFactory, bind_hooks
 from vaultspec.components.keys import create_key
@@ -116,8 +117,9 @@ class KeyVault(pulumi.ComponentResource):
             )
 
         self.role_assignments = []
-        if rbac:
-            for grant in deployer_grants(deployer_mode, deployer_type):
+        if rbac and deployer_mode != "none":
+            principal_type = deployer_type or deployer_principal_type(self)
+            for grant in deployer_grants(deployer_mode, principal_type):
                 self.role_assignments.append(assign(grant, grant.resource_name(name, "deployer"), deployer_id, ()))
         ready = [self.vault, *self.role_assignments]
 

@@ -37,12 +37,13 @@ def from_spec(vault: Vault, *, protect: bool = True) -> KeyVaultArgs:
             "bypass": vault.network.bypass,
             "ip_rules": list(vault.network.ip_rules),
             "subnet_ids": list(vault.network.subnet_ids),
+            "ignore_missing_vnet_service_endpoint": vault.network.ignore_missing_vnet_service_endpoint,
         },
         access=AccessArgs(
             model=vault.access.model,
             grants=[_grant(g) for g in vault.access.grants],
             deployer=vault.access.deployer,
-            deployer_principal_type=vault.access.deployer_principal_type,
+            **_present(deployer_principal_type=vault.access.deployer_principal_type),
         ),
         enabled_for=list(vault.enabled_for),
         keys=[_key(k) for k in vault.keys],
@@ -54,7 +55,11 @@ def from_spec(vault: Vault, *, protect: bool = True) -> KeyVaultArgs:
     if vault.tenant_id:
         args["tenant_id"] = vault.tenant_id
     if vault.diagnostics:
-        args["diagnostics"] = {"workspace_id": vault.diagnostics.workspace_id, "name": vault.diagnostics.name}
+        args["diagnostics"] = {
+            "workspace_id": vault.diagnostics.workspace_id,
+            "name": vault.diagnostics.name,
+            "log_analytics_destination_type": vault.diagnostics.log_analytics_destination_type,
+        }
     if vault.lock:
         args["lock"] = vault.lock
     return args

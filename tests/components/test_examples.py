@@ -41,7 +41,7 @@ def test_every_example_is_a_documented_pulumi_project(folder: str):
 
 def test_default_example_builds_a_vault_from_plain_python():
     rendering = run_example(EXAMPLES / "default")
-    assert types(rendering) == [KEY_VAULT, VAULT, ROLE, ROLE, ROLE, ROLE, KEY, PASSWORD, SECRET]
+    assert types(rendering) == [KEY_VAULT, VAULT, ROLE, ROLE, ROLE, KEY, PASSWORD, SECRET]  # 2 deployer, 1 grant
     assert rendering.find(VAULT, "payments").inputs["vaultName"] == "payments-example-kv"
     assert rendering.stack_outputs["keyIds"] == {"signing": "https://payments-example-kv.vault.azure.net/keys/signing"}
 
@@ -58,7 +58,7 @@ def test_access_policies_example_has_no_role_assignments():
     policies = rendering.find(VAULT, "ledger").inputs["properties"]["accessPolicies"]
     assert [p["objectId"] for p in policies] == [
         "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
-        "33333333-3333-3333-3333-333333333333",  # the deployer, with its smoke-test permissions
+        "33333333-3333-3333-3333-333333333333",  # the deployer, with its lifecycle permissions
     ]
 
 

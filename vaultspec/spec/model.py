@@ -71,6 +71,14 @@ class Network(SpecModel):
     )
     ip_rules: list[IpRule] = Field(default_factory=list, description="IPv4 addresses or CIDR ranges allowed in.")
     subnet_ids: list[SubnetId] = Field(default_factory=list, description="Virtual network subnets allowed in.")
+    ignore_missing_vnet_service_endpoint: bool = Field(
+        False,
+        description=(
+            "false (default): ARM rejects the deployment when a subnet in subnetIds lacks the Microsoft.KeyVault "
+            "service endpoint, so a rule that cannot work is never saved. true: ARM saves the rule anyway; it "
+            "admits nothing until the network team enables the endpoint on the subnet."
+        ),
+    )
 
 
 class Grant(SpecModel):
@@ -131,16 +139,22 @@ class Access(SpecModel):
         description="Permission model; one per vault, never both (Azure ignores access policies on RBAC vaults)."
     )
     grants: list[Grant] = Field(default_factory=list, description="Data-plane grants.")
-    deployer: Literal["smoke", "lifecycle", "none"] = Field(
-        "smoke",
+    deployer: Literal["lifecycle", "smoke", "none"] = Field(
+        "lifecycle",
         description=(
-            "Data-plane rights for the deploying identity: 'smoke' (read and use keys and secrets, read "
-            "rotation policies), 'lifecycle' (smoke + delete and recover, which pulumi-azure-native needs to "
-            "delete keys and secrets), or 'none'."
+            "Data-plane rights for the deploying identity: 'lifecycle' (default: use, read, delete and recover "
+            "keys and secrets; pulumi-azure-native deletes keys and secrets through the data plane, and vaultspec "
+            "recovers soft-deleted ones), 'smoke' (least privilege: use and read only, so removing or replacing a "
+            "key or secret fails with 403), or 'none'."
         ),
     )
-    deployer_principal_type: Literal["User", "Group", "ServicePrincipal"] = Field(
-        "ServicePrincipal", description="principalType of the deploying identity's role assignments."
+    deployer_principal_type: Literal["User", "ServicePrincipal"] | None = Field(
+        None,
+        description=(
+            "principalType of the deploying identity's role assignments. Leave it out: it is read from the "
+            "deploying identity's token (a person after `az login` is a User, a pipeline's service principal or "
+            "managed identity a ServicePrincipal), so one spec serves both."
+        ),
     )
 
 
@@ -235,6 +249,13 @@ class Secret(SpecModel):
 class Diagnostics(SpecModel):
     workspace_id: WorkspaceId = Field(description="Log Analytics workspace receiving audit logs and metrics.")
     name: str = Field("vaultspec-audit", min_length=1, max_length=260, description="Diagnostic setting name.")
+    log_analytics_destination_type: Literal["Dedicated", "AzureDiagnostics"] = Field(
+        "Dedicated",
+        description=(
+            "Dedicated (default, what Azure Monitor recommends for new settings): audit logs land in the "
+            "resource-specific table AZKVAuditLogs. AzureDiagnostics: the legacy shared AzureDiagnostics table."
+        ),
+    )
 
 
 class PolicyException(SpecModel):
