@@ -1,13 +1,13 @@
 """The default spec runs the whole lifecycle on the twin: create, remove a secret, replace, tear down.
 
 pulumi-azure-native deletes keys and secrets through the data plane with the deploying identity (the
-offline engine does the same), so the default `access.deployer` must be able to delete; `smoke` is the
-explicit least-privilege choice, and then exactly that fails (as `validate` warns).
+twin's stand-in provider does the same), so the default `access.deployer` must be able to delete; `smoke`
+is the explicit least-privilege choice, and then exactly that fails (as `validate` warns).
 """
 
 from __future__ import annotations
 
-from tests.engine.test_up_down import spec_text, twin, vaultspec, write  # noqa: F401 (fixtures)
+from .conftest import spec_text, write
 
 LIFECYCLE = "      deployer: lifecycle\n"
 
@@ -18,8 +18,8 @@ def default_spec(vault: str, **options: bool) -> str:
     return text.replace(LIFECYCLE, "")  # no `deployer:` at all: the default
 
 
-def test_a_spec_without_deployer_can_remove_a_secret_and_tear_down(vaultspec, tmp_path):  # noqa: F811
-    spec = write(tmp_path, default_spec("e2e-default-kv"), name="dev-default.yaml")
+def test_a_spec_without_deployer_can_remove_a_secret_and_tear_down(vaultspec, tmp_path):
+    spec = write(tmp_path, default_spec("e2e-default-kv"), "dev-default.yaml")
     assert vaultspec("up", spec=spec).code == 0
     spec.write_text(default_spec("e2e-default-kv", with_generated=False))
     removed = vaultspec("up", spec=spec)
@@ -29,11 +29,11 @@ def test_a_spec_without_deployer_can_remove_a_secret_and_tear_down(vaultspec, tm
     assert down.code == 0, down.output
 
 
-def test_the_smoke_deployer_cannot_remove_a_secret(vaultspec, tmp_path):  # noqa: F811
+def test_the_smoke_deployer_cannot_remove_a_secret(vaultspec, tmp_path):
     text = spec_text("e2e-smoke-kv").replace(LIFECYCLE, "      deployer: smoke\n")
-    spec = write(tmp_path, text, name="dev-smoke.yaml")
+    spec = write(tmp_path, text, "dev-smoke.yaml")
     assert vaultspec("up", spec=spec).code == 0
     spec.write_text(text.replace("      - name: session\n", "      - name: session-gone\n", 1))
     refused = vaultspec("up", spec=spec)
     assert refused.code == 1
-    assert "403" in refused.output
+    assert "403" in refused.output and "access.deployer: lifecycle" in " ".join(refused.output.split())

@@ -27,7 +27,8 @@ from rich.console import Console
 from rich.table import Table
 
 from vaultspec.engine.events import Action, HookResult, ResourceChange
-from vaultspec.spec import SpecError, load_spec
+from vaultspec.smoke.reach import before_apply
+from vaultspec.spec import SpecError, check_spec
 
 EXIT_FAILED = 1
 EXIT_SPEC_ERROR = 2
@@ -167,7 +168,7 @@ def up_command(
     ] = True,
 ) -> None:
     """Preview, policy-check and apply a spec to the twin with the Pulumi engine, then smoke-test it."""
-    from vaultspec.cli import known_policy_names, report_spec_error
+    from vaultspec.cli import known_policy_names, report_problems, report_spec_error
     from vaultspec.engine.deploy import deploy
     from vaultspec.engine.plan import policy_summary, violations_table
     from vaultspec.engine.progress import StepView
@@ -178,10 +179,14 @@ def up_command(
     console = Console(highlight=False)
     report = UpReport(command="up", spec=str(path), stack=stack or path.stem, passed=False)
     try:
-        spec = load_spec(path, known_policy_names())
+        checked = check_spec(path, known_policy_names(), stack=report.stack)
     except SpecError as error:
         report_spec_error(error)
         raise typer.Exit(EXIT_SPEC_ERROR) from None
+    report_problems(checked.warnings)
+    spec = checked.spec
+    for name, verdict in before_apply(spec, twin=True).items():
+        console.print(f"note: {verdict.note(name)}")
     if policy_config is not None and not policy_config.is_file():
         typer.echo(f"{policy_config}: no such policy config file", err=True)
         raise typer.Exit(EXIT_SPEC_ERROR)
