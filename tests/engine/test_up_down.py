@@ -321,7 +321,8 @@ def test_the_dev_stack_deploys_smokes_clean_and_redeploys_with_no_changes(repo_r
     assert first_report["changes"]["create"] == 21
     assert first_report["smoke"]["passed"] is True
     assert {v["vault"] for v in first_report["smoke"]["vaults"]} == {"payments-dev-kv", "ledger-dev-kv"}
-    assert all(hook["passed"] for hook in first_report["hooks"]) and len(first_report["hooks"]) == 9  # 5 keys, 4 secrets
+    hooks = first_report["hooks"]
+    assert all(hook["passed"] for hook in hooks) and len(hooks) == 9  # a hook per key (5) and secret (4)
     assert second_report["changes"]["same"] == 21 and second_report["changes"]["create"] == 0
     assert "up ok: no changes (21 unchanged)" in second.stdout
     config = (project / "Pulumi.dev.yaml").read_text()

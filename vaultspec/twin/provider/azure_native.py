@@ -47,6 +47,7 @@ PLUGIN_VERSION = "3.29.0"  # the azure-native the installed SDK asks for (its pu
 RECOVERY_ATTEMPTS = 6  # azure-native: the PUT is retried until it stops answering 409 (5 s apart, up to 3 min)
 RECOVERY_INTERVAL_S = 0.5  # the twin recovers at once; Azure needs seconds
 _CASE_INSENSITIVE = ("resourceGroupName", "location")  # azure-native's applyAzureSpecificDiff
+LOCATION_HINT = ". Either set it explicitly or configure it with 'pulumi config set azure-native:location <value>'"
 
 
 def describe(error: Exception) -> str:
@@ -148,9 +149,7 @@ class ArmResource(ResourceType):
             if value is UNKNOWN:
                 continue
             if not isinstance(value, str) or not value.strip():
-                hint = ""
-                if param == "location":
-                    hint = ". Either set it explicitly or configure it with 'pulumi config set azure-native:location <value>'"
+                hint = LOCATION_HINT if param == "location" else ""
                 raise ProviderError(f"{request.name}: missing required property '{param}'{hint}")
         inputs.setdefault(API_VERSION_INPUT, self.kind.api_version)
         return inputs
