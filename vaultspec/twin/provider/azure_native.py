@@ -39,6 +39,7 @@ from vaultspec.twin.provider.plumbing import (
     ProviderError,
     Request,
     ResourceType,
+    is_unknown,
 )
 from vaultspec.twin.provider.twin_access import Twin, twin
 from vaultspec.twin.provider.values import changed_paths, project, same_value
@@ -64,7 +65,7 @@ def describe(error: Exception) -> str:
 
 
 def _contains_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
+    if is_unknown(value):
         return True
     if isinstance(value, dict):
         return any(_contains_unknown(v) for v in value.values())
@@ -146,7 +147,7 @@ class ArmResource(ResourceType):
             required.append("location")
         for param in required:
             value = inputs.get(param)
-            if value is UNKNOWN:
+            if is_unknown(value):
                 continue
             if not isinstance(value, str) or not value.strip():
                 hint = LOCATION_HINT if param == "location" else ""
@@ -266,7 +267,7 @@ class ArmResource(ResourceType):
         if request.preview or _contains_unknown(request.inputs):
             merged = copy.deepcopy(request.state)
             predicted = self._predicted(request.inputs, keep=request.state)
-            merged.update({k: v for k, v in predicted.items() if v is not UNKNOWN})
+            merged.update({k: v for k, v in predicted.items() if not is_unknown(v)})
             return Outputs(request.id, merged)
         twin_ = twin()
         path = self._path(request, request.inputs, twin_)
