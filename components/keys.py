@@ -159,7 +159,7 @@ class VaultKey(pulumi.ComponentResource):
             "where": where,
         }
         self.key: pulumi.CustomResource
-        if args.get("import_"):
+        if args.get("import_") is not None:
             from vaultspec.components.imported_keys import create_imported_key  # it builds on this module
 
             vault_uri = args.get("vault_uri") or f"https://{vault_name.lower()}.{DEFAULT_DNS_SUFFIX}"

@@ -84,7 +84,7 @@ class KeyVault(pulumi.ComponentResource):
         rbac = model == "rbac"
         user_grants: list[RoleGrant] = []
         policies = None
-        imports = [key for key in keys if key.get("import_")]
+        imports = [key for key in keys if key.get("import_") is not None]
         if imports and deployer_mode == "smoke":
             raise ComponentArgsError(
                 f"{where}.access.deployer: imported keys are imported through the data plane by the deployer, which "
@@ -130,7 +130,7 @@ class KeyVault(pulumi.ComponentResource):
         ready = [self.vault, *self.role_assignments]
 
         self.keys: dict[str, keyvault.Key | ImportedKey] = {}
-        generated_first = sorted(enumerate(keys), key=lambda pair: bool(pair[1].get("import_")))
+        generated_first = sorted(enumerate(keys), key=lambda pair: pair[1].get("import_") is not None)
         for index, key in generated_first:  # an imported key may need a generated KEK to exist first
             target = HookTarget(component=name, vault_name=vault_name, kind="key", name=key["name"], declaration=key)
             options = {
@@ -143,7 +143,7 @@ class KeyVault(pulumi.ComponentResource):
                 "hooks": bind_hooks(hooks, target),
                 "where": f"{where}.keys[{index}]",
             }
-            if key.get("import_"):
+            if key.get("import_") is not None:
                 kek = self._kek_of(key)
                 self.keys[key["name"]] = create_imported_key(
                     key, vault_uri=vault_uri(self.vault), depends_on=[*ready, *kek], **options
