@@ -188,7 +188,7 @@ def test_imports_need_a_deployer_that_can_import():
         "access": {"model": "rbac"},
         "keys": [{"name": "k", "type": "EC", "ops": ["sign"], "import_": {"value": MATERIAL_PEM}}],
     }
-    with pytest.raises(RenderError, match="access.deployer: imported keys are imported through the data plane"):
+    with pytest.raises(RenderError, match=r"access\.deployer: imported keys are imported through the data plane"):
         render(lambda: KeyVault("kv", args))
 
 
