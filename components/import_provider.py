@@ -54,8 +54,7 @@ from vaultspec.byok.transfer import TransferBlobError, b64url, b64url_decode, pa
 
 BYOK = "byok"
 MATERIAL = "material"
-OUTPUT_ONLY = ("keyUri", "keyUriWithVersion", "version", "publicKeyThumbprint", "importedThumbprint")
-SECRET_INPUTS = ("material", "byok")  # never echoed into outputs
+NOT_ECHOED = ("material", "byok", "__provider")  # the material, the blob: inputs only, never outputs
 REPLACE_ON = ("vaultUri", "vaultName", "resourceGroupName", "keyName")
 
 
@@ -395,7 +394,7 @@ def live_properties(declared: dict[str, Any], key: KeyVaultKey) -> dict[str, Any
 
 def outputs(inputs: dict[str, Any], key: KeyVaultKey, *, imported: bool) -> dict[str, Any]:
     """The resource's outputs: the inputs minus the material and blob, plus what the vault answered."""
-    outs = {name: value for name, value in inputs.items() if name not in SECRET_INPUTS and name != "__provider"}
+    outs = {name: value for name, value in inputs.items() if name not in NOT_ECHOED}
     live = thumbprint_of(key)
     outs.update(
         keyUri=versionless_id(inputs),

@@ -27,6 +27,7 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic
+from pydantic.alias_generators import to_camel
 
 from vaultspec.byok.material import KeyMaterialError, load_public_key, thumbprint
 from vaultspec.catalog.keys import HSM_TYPES, IMPORTED_KEY_MODULE, IMPORTED_KEY_NAME
@@ -69,16 +70,12 @@ class ImportedKey(pulumi.dynamic.Resource, module=IMPORTED_KEY_MODULE, name=IMPO
 
 
 def _camel(value: Any) -> Any:
+    """`key_properties()` (the SDK's snake_case args) in azure-native's wire form, as the policy pack reads it."""
     if isinstance(value, dict):
-        return {_camel_name(k): _camel(v) for k, v in value.items()}
+        return {to_camel(k): _camel(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_camel(v) for v in value]
     return getattr(value, "value", value)  # enums (rotation action types) as their wire strings
-
-
-def _camel_name(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def import_source(key: KeyArgs, where: str) -> KeyImportArgs:

@@ -17,11 +17,10 @@ from pathlib import Path
 
 from vaultspec.byok.material import KeyMaterialError, KeyShape, load_public_key, shape_of
 from vaultspec.byok.transfer import TransferBlobError, parse_kek_id, parse_transfer_blob
-from vaultspec.catalog.keys import HSM_TYPES
+from vaultspec.catalog.keys import HSM_TYPES, KEK_TYPE
 from vaultspec.spec.model import Key, KeyImport, Vault
 
 Finding = tuple[tuple[str | int, ...], str]
-KEK_TYPE = "RSA-HSM"
 MAX_FILE_BYTES = 64 * 1024
 
 
