@@ -204,3 +204,19 @@ def test_other_languages_declare_imports_under_import():
     rendering = render(lambda: KeyVault("app-kv", args))
     assert rendering.find(IMPORTED_KEY_TYPE, "app-kv/keys/k1").inputs["import"]["source"] == "material"
     assert len(rendering.of_type(ROLE)) == 2  # Crypto Officer + Secrets Officer (lifecycle)
+
+
+def test_the_provider_pickled_into_state_holds_no_material_and_no_credential(spec: Path):
+    import base64
+
+    import dill
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from vaultspec.components.import_provider import ImportedKeyProvider
+
+    pickled = base64.b64decode(serialize_provider(ImportedKeyProvider()))
+    assert b"vaultspec.components.import_provider" in pickled and len(pickled) < 200  # by reference, no state
+    assert dill.loads(pickled).__dict__ == {}
+    partner = render_spec(spec).find(IMPORTED_KEY_TYPE, "imports-kv/keys/partner")
+    assert "__provider" in partner.secret_paths  # and the engine encrypts it in state anyway
+    assert base64.b64decode(partner.revealed_inputs()["__provider"]) == pickled
