@@ -8,10 +8,12 @@ Access-policy vaults carry their policies inline in the Vault's `properties.acce
 
 The deployer (the identity running the deployment) gets, by default (`lifecycle`), the rights the
 whole lifecycle needs: use and read (smoke tests), delete (pulumi-azure-native deletes keys and
-secrets through the data plane, with the deploying identity) and recover (vaultspec recovers
-soft-deleted keys and secrets with declared names). `smoke` keeps it to use and read, for teams where
-another identity deletes; `none` grants nothing. Its assignments' `principalType` is read from its
-token unless given (`vaultspec.components.deployer`).
+secrets through the data plane, with the deploying identity), recover (a soft-deleted key or secret
+with a declared name is recovered) and, in a vault with imported keys, import (the data plane is the
+only way in): RBAC's Crypto Officer has them; access policies add import, update and the
+rotation-policy permissions. `smoke` keeps it to use and read, for teams where another identity
+deletes; `none` grants nothing. Its assignments' `principalType` is read from its token unless given
+(`vaultspec.components.deployer`).
 """
 
 import uuid
@@ -46,6 +48,8 @@ DEPLOYER_KEY_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "lifecycle": (*_SMOKE_KEYS, "delete", "recover"),
     "none": (),
 }
+# What importing keys takes on top of lifecycle, in access-policy vaults (RBAC: Crypto Officer has it all).
+DEPLOYER_IMPORT_KEY_PERMISSIONS = ("import", "update", "getrotationpolicy", "setrotationpolicy")
 DEPLOYER_SECRET_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "smoke": _SMOKE_SECRETS,
     "lifecycle": (*_SMOKE_SECRETS, "delete", "recover"),
@@ -208,12 +212,18 @@ def access_policy_entries(
     tenant_id: pulumi.Input[str],
     deployer_object_id: pulumi.Input[str],
     deployer_mode: str,
+    imports: bool = False,
 ) -> pulumi.Output[list[dict[str, Any]]]:
     """`AccessPolicyEntryArgs` list: one entry per principal (Azure keys policies by object id),
-    the deployer's merged into a grant for the same principal rather than duplicated."""
+    the deployer's merged into a grant for the same principal rather than duplicated. With `imports`
+    (the vault has imported keys) the deployer may also import keys and set their properties and
+    rotation policies through the data plane."""
+    key_permissions = DEPLOYER_KEY_PERMISSIONS[deployer_mode]
+    if imports:
+        key_permissions = (*key_permissions, *DEPLOYER_IMPORT_KEY_PERMISSIONS)
     deployer = PolicyGrant(
         deployer_object_id,
-        DEPLOYER_KEY_PERMISSIONS[deployer_mode],
+        key_permissions,
         DEPLOYER_SECRET_PERMISSIONS[deployer_mode],
         (),
     )

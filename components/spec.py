@@ -6,18 +6,20 @@ field-by-field mapping, so `KeyVault(name, from_spec(vault))` and a hand-written
 """
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from vaultspec.components.args import (
     AccessArgs,
     GrantArgs,
     KeyArgs,
+    KeyImportArgs,
     KeyVaultArgs,
     RotationArgs,
     SecretArgs,
     SecretValueArgs,
 )
-from vaultspec.spec.model import Grant, Key, Rotation, Secret, SecretValue, Vault
+from vaultspec.spec.model import Grant, Key, KeyImport, Rotation, Secret, SecretValue, Vault
 
 
 def from_spec(vault: Vault, *, protect: bool = True) -> KeyVaultArgs:
@@ -102,6 +104,20 @@ def _key(key: Key) -> KeyArgs:
             not_before=_time(key.not_before),
             rotation=_rotation(key.rotation) if key.rotation else None,
             tags=dict(key.tags) or None,
+            import_=_import(key.import_) if key.import_ else None,
+        )
+    )
+
+
+def _import(source: KeyImport) -> KeyImportArgs:
+    """The spec's files (blob, public key) are read here, relative to the spec file as the loader resolved them."""
+    return KeyImportArgs(
+        **_present(
+            byok=Path(source.byok).read_text() if source.byok else None,
+            kek=source.kek,
+            public_key=Path(source.public_key).read_text() if source.public_key else None,
+            from_config=source.from_config,
+            from_env=source.from_env,
         )
     )
 

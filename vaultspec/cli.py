@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from vaultspec.byok.cli import byok_app
 from vaultspec.engine.plan import plan_command
 from vaultspec.engine.up import down_command, up_command
 from vaultspec.smoke.cli import smoke as smoke_command
@@ -77,6 +78,7 @@ def schema() -> None:
 
 app.command(name="plan")(plan_command)
 app.add_typer(twin_app, name="twin")
+app.add_typer(byok_app, name="byok")
 app.command(name="smoke")(smoke_command)
 app.command(name="up")(up_command)
 app.command(name="down")(down_command)

@@ -37,6 +37,7 @@ from vaultspec.smoke.results import CheckResult, SmokeReport
 from vaultspec.smoke.retry import CURRENT_LEDGER, RetrySettings, WaitLedger
 from vaultspec.smoke.secrets import secret_checks
 from vaultspec.smoke.session import SharedTransport, VaultError, VaultSession
+from vaultspec.smoke.transfer import transfer_checks
 from vaultspec.spec.model import Vault
 
 MAX_DETAIL = 500
@@ -66,7 +67,7 @@ def plan_checks(
     environ = options.environ if options.environ is not None else os.environ
     checks: list[Check] = []
     for key in vault.keys:
-        checks += key_checks(deployer, key)
+        checks += key_checks(deployer, key) + transfer_checks(deployer, key, environ)
     for secret in vault.secrets:
         checks += secret_checks(deployer, secret, environ)
     if options.only is not None:

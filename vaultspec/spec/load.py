@@ -85,11 +85,16 @@ def load_specs(paths: Iterable[Path | str], known_policies: Iterable[str] | None
 def _validate(document: Document, known: frozenset[str] | None) -> tuple[Spec | None, list[Problem]]:
     source = document.source
     try:
-        spec = Spec.model_validate(document.data)
+        spec = Spec.model_validate(document.data, context=_context(source))
     except ValidationError as exc:
         problems = list(_dedupe(_pydantic_problems(exc, source, Spec, document.data)))
         return None, problems + list(_rules_for_valid_parts(document, known))
     return spec, list(_findings(spec_rules(spec, known), source, ()))
+
+
+def _context(source: SourceMap) -> dict[str, Any]:
+    """Validation context: files a spec names (BYOK blobs, public keys) are relative to the spec file."""
+    return {"spec_dir": Path(source.file).resolve().parent}
 
 
 def _rules_for_valid_parts(document: Document, known: frozenset[str] | None) -> Iterator[Problem]:
@@ -110,7 +115,7 @@ def _rules_for_valid_parts(document: Document, known: frozenset[str] | None) -> 
     for index, raw in enumerate(data["vaults"]):
         merged = merge_defaults(raw, data.get("defaults"))
         try:
-            vault = Vault.model_validate(merged)
+            vault = Vault.model_validate(merged, context=_context(document.source))
         except ValidationError:
             yield from _rules_for_valid_objects(merged, document.source, ("vaults", index))
             continue
@@ -128,7 +133,7 @@ def _rules_for_valid_objects(raw: Any, source: SourceMap, prefix: PathKey) -> It
             continue
         for index, item in enumerate(items):
             try:
-                valid = model.model_validate(item)
+                valid = model.model_validate(item, context=_context(source))
             except ValidationError:
                 continue
             yield from _findings(rules(valid), source, (*prefix, field, index))
