@@ -1,12 +1,8 @@
 """The steps of the BYOK how-to (docs/byok.md, examples/byok/), as reusable functions for the tests.
 
 Every step runs the real `vaultspec` command a user runs, in a subprocess with the twin's environment
-(`vaultspec twin env`), except `up` while today's engine cannot carry imported keys:
-
-- `up_with_cli(spec, twin, env)`: `vaultspec up SPEC --data DIR --json FILE`, the contract;
-- `up(spec, twin, env)`: THE ONE PLACE the how-to tests deploy through. Today it uses
-  `tests/byok/engine_stand_in.py` (today's `up` plus dynamic resources, in-process). When `vaultspec up`
-  runs the real engine, make it `return up_with_cli(spec, twin, env)` and delete the stand-in.
+(`vaultspec twin env`); `up` is `vaultspec up SPEC --data DIR --json FILE` on the real Pulumi engine,
+the imported keys' dynamic provider running in the engine's `pulumi-resource-pulumi-python`.
 """
 
 from __future__ import annotations
@@ -16,8 +12,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,28 +60,8 @@ def up_with_cli(spec: Path, twin: TwinInfo, env: Mapping[str, str]) -> Run:
 
 
 def up(spec: Path, twin: TwinInfo, env: Mapping[str, str]) -> Run:
-    """Deploy `spec` to the twin and smoke it, as `vaultspec up` does (see the module docstring)."""
-    from tests.byok.engine_stand_in import stand_in_up
-
-    report = spec.with_name(f"{spec.stem}.up.json")
-    with engine_environment(env):
-        code, output = stand_in_up(spec, twin, report)
-    return Run(code, output, json.loads(report.read_text()))
-
-
-@contextmanager
-def engine_environment(env: Mapping[str, str]) -> Iterator[None]:
-    """The environment the engine (and its dynamic providers) would run with, for in-process runs."""
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    """Deploy `spec` to the twin and smoke it: `vaultspec up` on the real engine."""
+    return up_with_cli(spec, twin, env)
 
 
 # -- the steps that do not deploy -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from tests.byok.howto import (
 from vaultspec.byok.material import load_private_key, public_pem
 from vaultspec.byok.transfer import b64url, b64url_decode
 from vaultspec.catalog.keys import IMPORTED_KEY_TYPE
+from vaultspec.engine.workspace import PROGRAM_MAIN
 from vaultspec.twin.server import TwinInfo, stop
 from vaultspec.twin.testing import crypto_client, key_client, mgmt_client, start_twin
 
@@ -57,8 +59,10 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwinInfo]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A Pulumi project folder, as a user's repository holds one next to its specs."""
-    (tmp_path / "Pulumi.yaml").write_text("name: vaultspec\nruntime: python\n")
+    """A Pulumi project folder running the vaultspec program, as a user's repository holds one next to its specs."""
+    runtime = {"name": "python", "options": {"toolchain": "pip", "virtualenv": sys.prefix}}
+    (tmp_path / "Pulumi.yaml").write_text(json.dumps({"name": "vaultspec", "runtime": runtime}))
+    (tmp_path / "__main__.py").write_text(PROGRAM_MAIN)
     (tmp_path / "transfer").mkdir()
     return tmp_path
 
