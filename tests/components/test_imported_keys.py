@@ -185,7 +185,7 @@ def test_imports_need_a_deployer_that_can_import():
     args = {
         "resource_group_name": "rg",
         "location": "westeurope",
-        "access": {"model": "rbac"},
+        "access": {"model": "rbac", "deployer": "smoke"},  # the default, lifecycle, may import
         "keys": [{"name": "k", "type": "EC", "ops": ["sign"], "import_": {"value": MATERIAL_PEM}}],
     }
     with pytest.raises(RenderError, match=r"access\.deployer: imported keys are imported through the data plane"):

@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vaultspec.engine.events import Action, HookResult, ResourceChange
+from vaultspec.smoke.options import TWIN_RBAC_WAIT_S
 from vaultspec.smoke.reach import before_apply
 from vaultspec.spec import SpecError, check_spec
 
@@ -34,7 +35,6 @@ EXIT_FAILED = 1
 EXIT_SPEC_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
 DEFAULT_DATA_DIR = Path(".vaultspec/twin")
-TWIN_RBAC_WAIT_S = 5.0  # the twin applies role assignments at once; Azure needs minutes (smoke's default)
 
 
 class UpReport(BaseModel):

@@ -25,6 +25,7 @@ import yaml
 from pulumi import automation as auto
 
 from vaultspec.engine.toolchain import PulumiCli, find_cli
+from vaultspec.smoke.options import RBAC_WAIT_VARIABLE, TWIN_RBAC_WAIT_S
 from vaultspec.twin.provider import launchers
 from vaultspec.twin.provider.twin_access import DATA_DIR_VARIABLE
 from vaultspec.twin.server import TwinInfo
@@ -146,6 +147,7 @@ class TwinWorkspace:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "PULUMI_COPILOT": "false",
+            RBAC_WAIT_VARIABLE: str(TWIN_RBAC_WAIT_S),  # the hooks' smoke: the twin applies role assignments at once
         }
 
     # -- the stack ---------------------------------------------------------------------------------
@@ -196,9 +198,14 @@ class TwinWorkspace:
             return str(self.spec_path)
 
     def set_config(self, stack: auto.Stack, settings: list[ConfigSetting]) -> None:
-        """`pulumi config set [--secret]` for each setting; values go through stdin, never on a command line."""
+        """`pulumi config set [--secret]` for each setting that changes something; values go through stdin,
+        never on a command line."""
         env = {**os.environ, **self.environment()}
+        current = stack.get_all_config() if settings else {}
         for setting in settings:
+            have = current.get(setting.key) or current.get(f"{stack.workspace.project_settings().name}:{setting.key}")
+            if have is not None and have.value == setting.value and have.secret == setting.secret:
+                continue  # already so: no CLI call, and the stack file keeps its ciphertext
             kind = "--secret" if setting.secret else "--plaintext"
             command = [str(self.cli.executable), "config", "set", kind, "--stack", stack.name, "--", setting.key]
             done = subprocess.run(
