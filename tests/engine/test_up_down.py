@@ -243,11 +243,20 @@ def test_a_twin_that_is_not_running_is_started_in_the_background(tmp_path, pulum
         stop(data)
 
 
-def test_secret_values_never_appear_in_output_reports_state_config_or_logs(twin, vaultspec, tmp_path):
+def test_secret_values_never_appear_in_output_reports_state_config_events_or_logs(twin, vaultspec, tmp_path):
     spec = write(tmp_path, spec_text("e2e-canary-kv"), "dev-canary.yaml")
-    runs = [vaultspec("up", spec=spec), vaultspec("up", spec=spec), vaultspec("down", spec=spec)]
+    events = tmp_path / "events.jsonl"
+    runs = [
+        vaultspec("up", "--event-log", str(events), spec=spec),
+        vaultspec("up", "--event-log", str(events), spec=spec),
+        vaultspec("down", "--event-log", str(events), spec=spec),
+    ]
     assert [r.code for r in runs] == [0, 0, 0]
-    texts = list(vaultspec.outputs)  # type: ignore[attr-defined]
+    recorded = [json.loads(line) for line in events.read_text().splitlines()]
+    steps = [e for e in recorded if "res_outputs_event" in e]
+    assert any(e["res_outputs_event"]["metadata"]["op"] == "create" for e in steps)  # the engine's own stream
+    assert "[secret]" in events.read_text()  # where a value would be, the engine wrote the mask
+    texts = [*vaultspec.outputs, events.read_text()]  # type: ignore[attr-defined]
     texts += [p.read_text() for p in tmp_path.glob("report-*.json")]
     pulumi_dir = Path(twin.data_dir) / "pulumi"
     files = [p for p in pulumi_dir.rglob("*") if p.is_file() and p.name != "passphrase"]

@@ -80,10 +80,6 @@ def soft_deleted_vaults(workspace: TwinWorkspace, spec: Spec) -> list[str]:
     return found
 
 
-def _run_log(listener: Listener | None) -> RunLog:
-    return RunLog(listener)
-
-
 def _command_errors(error: auto.CommandError, log: RunLog) -> list[str]:
     errors = log.errors()
     if errors:
@@ -101,6 +97,7 @@ def deploy(
     refresh: bool = True,
     listener: Listener | None = None,
     on_output: Callable[[str], None] | None = None,
+    event_log: Path | None = None,
 ) -> Deployment:
     """Preview, gate, update (see the module docstring); never raises for a failed run (see `.errors`)."""
     stack = workspace.stack()
@@ -109,7 +106,7 @@ def deploy(
     packs = [str(POLICY_PACK)]
     pack_configs = [str(policy_config.resolve())] if policy_config else None
     result = Deployment()
-    gate = RunLog()
+    gate = RunLog(record=event_log)
     try:
         stack.preview(
             policy_packs=packs,
@@ -123,13 +120,15 @@ def deploy(
         result.blocked = any(v.blocking for v in gate.verdicts)
         result.errors = [] if result.blocked else _command_errors(error, gate)
         return result
+    finally:
+        gate.close()
     result.verdicts = gate.verdicts
     replaced_keys = [c for c in gate.changes.values() if c.type == KEY_TYPE and c.action == Action.REPLACE]
     if replaced_keys:
         result.blocked = True
         result.errors = [_key_replacement_refusal(c, gate.changed_paths.get(c.urn, [])) for c in replaced_keys]
         return result
-    log = _run_log(listener)
+    log = RunLog(listener, record=event_log)
     passes = 2 if recover else 1
     try:
         for _ in range(passes):
@@ -144,6 +143,7 @@ def deploy(
     except auto.CommandError as error:
         result.errors = _command_errors(error, log)
     finally:
+        log.close()
         workspace.set_config(stack, [ConfigSetting(RECOVER_KEY, "[]", secret=False)])
     result.changes = list(log.changes.values())
     result.counts = log.counts()
@@ -177,7 +177,7 @@ def protected_resources(stack: auto.Stack) -> list[str]:
     return sorted(protected)
 
 
-def destroy(workspace: TwinWorkspace, *, listener: Listener | None = None) -> Deployment:
+def destroy(workspace: TwinWorkspace, *, listener: Listener | None = None, event_log: Path | None = None) -> Deployment:
     """Delete everything the stack holds, newest first, as the engine orders it."""
     stack = workspace.stack()
     result = Deployment()
@@ -189,11 +189,13 @@ def destroy(workspace: TwinWorkspace, *, listener: Listener | None = None) -> De
             "for this stack and run `vaultspec up` first (Pulumi refuses to delete protected resources too)"
         ]
         return result
-    log = _run_log(listener)
+    log = RunLog(listener, record=event_log)
     try:
         stack.destroy(on_event=log.on_event, show_secrets=False)
     except auto.CommandError as error:
         result.errors = _command_errors(error, log)
+    finally:
+        log.close()
     result.changes = list(log.changes.values())
     result.counts = log.counts()
     return result

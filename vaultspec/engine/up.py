@@ -144,6 +144,7 @@ def _workspace(path: Path, stack: str | None, data: Path, project: Path | None, 
 DATA = typer.Option("--data", help="The twin's data directory (the Pulumi backend and passphrase live there too).")
 STACK = typer.Option("--stack", help="The stack (default: the spec file's name).")
 PROJECT = typer.Option("--project", help="The Pulumi project (default: the nearest Pulumi.yaml above the spec).")
+EVENT_LOG = typer.Option("--event-log", help="Append the engine's event stream here (JSON lines, secrets masked).")
 
 
 def up_command(
@@ -166,6 +167,7 @@ def up_command(
     refresh: Annotated[
         bool, typer.Option("--refresh/--no-refresh", help="Refresh the state from the twin first (repairs drift).")
     ] = True,
+    event_log: Annotated[Path | None, EVENT_LOG] = None,
 ) -> None:
     """Preview, policy-check and apply a spec to the twin with the Pulumi engine, then smoke-test it."""
     from vaultspec.cli import known_policy_names, report_problems, report_spec_error
@@ -200,7 +202,13 @@ def up_command(
         }
         with StepView(console, f"vaultspec up: {report.stack}") as view:
             result = deploy(
-                workspace, spec, settings, policy_config=policy_config, refresh=refresh, listener=view.on_step
+                workspace,
+                spec,
+                settings,
+                policy_config=policy_config,
+                refresh=refresh,
+                listener=view.on_step,
+                event_log=event_log,
             )
     except (WorkspaceError, ToolchainError) as error:
         typer.echo(f"{path}: {error}", err=True)
@@ -235,6 +243,7 @@ def down_command(
     stack: Annotated[str | None, STACK] = None,
     project: Annotated[Path | None, PROJECT] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    event_log: Annotated[Path | None, EVENT_LOG] = None,
 ) -> None:
     """Remove what `vaultspec up` made for this spec: `pulumi destroy` of its stack (newest first)."""
     from vaultspec.engine.deploy import destroy
@@ -252,7 +261,7 @@ def down_command(
             "subscriptionId": workspace.twin.subscription_id,
         }
         with StepView(console, f"vaultspec down: {report.stack}") as view:
-            result = destroy(workspace, listener=view.on_step)
+            result = destroy(workspace, listener=view.on_step, event_log=event_log)
     except (WorkspaceError, ToolchainError) as error:
         typer.echo(f"{path}: {error}", err=True)
         raise typer.Exit(EXIT_SPEC_ERROR) from None
