@@ -35,6 +35,7 @@ from vaultspec.components.validation import (
 VAULT_SECRET_TYPE = "vaultspec:index:VaultSecret"
 DEFAULT_GENERATED_LENGTH = 32
 SOURCES = ("from_config", "from_env", "generate", "value")
+UNKNOWN_IN_PREVIEW = "; its value is unknown in this preview"  # `vaultspec up` stops on these before applying
 
 
 class SecretSourceError(pulumi.RunError):
@@ -86,7 +87,7 @@ def config_secret(key: str, label: str) -> pulumi.Output[str]:
     full_key = config.full_key(name)
     message = f"{label} reads config '{full_key}', which is not set (pulumi config set --secret {key} ...)"
     if pulumi.runtime.is_dry_run():
-        pulumi.log.warn(f"{message}; its value is unknown in this preview")
+        pulumi.log.warn(f"{message}{UNKNOWN_IN_PREVIEW}")
         return unknown_secret()
     raise SecretSourceError(message)
 
@@ -98,7 +99,7 @@ def env_secret(variable: str, label: str) -> pulumi.Output[str]:
         return pulumi.Output.secret(value)
     message = f"{label} reads environment variable {variable}, which is not set"
     if pulumi.runtime.is_dry_run():
-        pulumi.log.warn(f"{message}; its value is unknown in this preview")
+        pulumi.log.warn(f"{message}{UNKNOWN_IN_PREVIEW}")
         return unknown_secret()
     raise SecretSourceError(message)
 

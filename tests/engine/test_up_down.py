@@ -338,3 +338,20 @@ def test_the_dev_stack_deploys_smokes_clean_and_redeploys_with_no_changes(repo_r
     assert "dbPassword:\n    secure: v1:" in config  # the stack's own config, as `pulumi config set --secret` writes it
     for text in (first.stdout, first.stderr, second.stdout, second.stderr, config):
         assert CANARY_ENV not in text and CANARY_CONFIG not in text
+
+
+def test_a_secret_source_that_is_not_set_stops_up_before_any_write(twin, tmp_path, pulumi_cli):
+    spec = write(tmp_path, spec_text("e2e-unset-kv"), "e2e-unset.yaml")
+    writes_before = len(arm_writes(twin))
+    env = engine_env()
+    del env["E2E_API_TOKEN"]
+    command = [sys.executable, "-m", "vaultspec", "up", str(spec), "--data", twin.data_dir]
+    command += ["--secret-from-env", "dbPassword=E2E_DB_PASSWORD"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (
+        f"{spec}: vault 'e2e-unset-kv': secret 'api-token' reads environment variable E2E_API_TOKEN, which is not set"
+        in done.stderr
+    )
+    assert "nothing was applied" in done.stdout
+    assert len(arm_writes(twin)) == writes_before

@@ -6,9 +6,9 @@
    that are soft-deleted now (a read-only ARM check), which the program creates with `createMode:
    recover` (keys and secrets need nothing: the provider recovers a soft-deleted name when its PUT
    answers 409, as azure-native does);
-2. a preview with the policy pack (and a refresh): a mandatory violation, or a change that would replace
-   a key (Key Vault keeps a deleted key's name, so the "new" key would be the old one recovered), stops
-   here, before any write;
+2. a preview with the policy pack (and a refresh): a mandatory violation, a secret whose source (config,
+   environment) is not set, or a change that would replace a key (Key Vault keeps a deleted key's name,
+   so the "new" key would be the old one recovered) stops here, before any write;
 3. `pulumi up --refresh` with the policy pack enforced by the engine and the smoke hooks firing inside it;
    when a vault was recovered, a second refresh-and-update converges it onto the spec (a recovered vault
    comes back as it was deleted);
@@ -27,6 +27,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from vaultspec.components.secrets import UNKNOWN_IN_PREVIEW
 from vaultspec.engine.events import Action, ResourceChange, RunLog
 from vaultspec.engine.workspace import ConfigSetting, TwinWorkspace, WorkspaceError
 from vaultspec.spec.model import Spec
@@ -49,6 +50,7 @@ class Deployment:
     warnings: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     blocked: bool = False  # stopped by the preview gate (policy or an unsafe replacement): nothing written
+    missing: list[str] = field(default_factory=list)  # secret sources the preview could not read: nothing written
 
     @property
     def succeeded(self) -> bool:
@@ -123,6 +125,11 @@ def deploy(
     finally:
         gate.close()
     result.verdicts = gate.verdicts
+    result.missing = [w.removesuffix(UNKNOWN_IN_PREVIEW) for w in gate.warnings() if w.endswith(UNKNOWN_IN_PREVIEW)]
+    if result.missing:
+        result.blocked = True
+        result.errors = list(result.missing)
+        return result
     replaced_keys = [c for c in gate.changes.values() if c.type == KEY_TYPE and c.action == Action.REPLACE]
     if replaced_keys:
         result.blocked = True

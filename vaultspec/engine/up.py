@@ -222,6 +222,13 @@ def up_command(
         console.print("[bold red]up: a mandatory policy is violated; nothing was applied[/bold red]")
         _write_reports(report, json_path, None, [])
         raise typer.Exit(EXIT_POLICY_VIOLATION)
+    if result.missing:
+        for message in result.missing:
+            typer.echo(f"{path}: {message}", err=True)
+        console.print("[bold red]up: secrets the spec reads are not set; nothing was applied[/bold red]")
+        report.errors = result.missing
+        _write_reports(report, json_path, None, [])
+        raise typer.Exit(EXIT_SPEC_ERROR)
     _report_run(report, result, console)
     smoke_reports = _smoke(spec, result.outputs, workspace.twin, console) if result.succeeded and smoke else []
     if smoke_reports:
