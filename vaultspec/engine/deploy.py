@@ -9,9 +9,10 @@
 2. a preview with the policy pack (and a refresh): a mandatory violation, a secret whose source (config,
    environment) is not set, or a change that would replace a key (Key Vault keeps a deleted key's name,
    so the "new" key would be the old one recovered) stops here, before any write;
-3. `pulumi up --refresh` with the policy pack enforced by the engine and the smoke hooks firing inside it;
-   when a vault was recovered, a second refresh-and-update converges it onto the spec (a recovered vault
-   comes back as it was deleted);
+3. `pulumi up --refresh` with the policy pack enforced by the engine and the smoke hooks firing inside it
+   (skipped when the preview found nothing to change: the update would change nothing either); when a
+   vault was recovered, a second refresh-and-update converges it onto the spec (a recovered vault comes
+   back as it was deleted);
 4. the stack outputs, for `vaultspec smoke`.
 
 `destroy()` is `vaultspec down`: protected resources are refused before the engine runs.
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
+from pulumi.automation import OpType
 
 from vaultspec.components.secrets import UNKNOWN_IN_PREVIEW
 from vaultspec.engine.events import Action, ResourceChange, RunLog
@@ -110,7 +112,7 @@ def deploy(
     result = Deployment()
     gate = RunLog(record=event_log)
     try:
-        stack.preview(
+        preview = stack.preview(
             policy_packs=packs,
             policy_pack_configs=pack_configs,
             refresh=refresh,
@@ -134,6 +136,11 @@ def deploy(
     if replaced_keys:
         result.blocked = True
         result.errors = [_key_replacement_refusal(c, gate.changed_paths.get(c.urn, [])) for c in replaced_keys]
+        return result
+    if not recover and {getattr(op, "value", op) for op in preview.change_summary} <= {OpType.SAME.value}:
+        # The engine's preview (refreshed) found nothing to do: the update would change nothing either.
+        result.changes, result.counts = list(gate.changes.values()), gate.counts()
+        result.outputs = {name: value.value for name, value in stack.outputs().items() if not value.secret}
         return result
     log = RunLog(listener, record=event_log)
     passes = 2 if recover else 1
