@@ -1,8 +1,9 @@
 # vaultspec: two commands on a fresh machine.
 #   make up    deploys stacks/dev.yaml to the local Key Vault twin with the real Pulumi engine, smoke-tests it
 #   make test  runs the whole test suite (and ruff), end-to-end tests on the real engine included
-# Both bootstrap what they need: .venv (rebuilt when pyproject.toml or setup.py changes) and the Pulumi CLI
-# with its language hosts, built from Go modules at the version pyproject.toml pins (`make pulumi`).
+# Both bootstrap what they need: .venv (exactly requirements.lock, hashes checked; rebuilt when it changes)
+# and the Pulumi CLI with its language hosts, built from Go modules at the version pyproject.toml pins.
+#   make lock  re-resolves requirements.lock from pyproject.toml (commit both)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,14 +14,21 @@ TOOLS  := .vaultspec/tools/bin
 # The one place the Pulumi version lives: pyproject's exact `pulumi==X.Y.Z` pin.
 PULUMI_VERSION := $(shell sed -n 's/^ *"pulumi==\([0-9.]*\)".*/\1/p' pyproject.toml)
 
-.PHONY: venv pulumi test lint up down schema bench clean
+LOCK   := requirements.lock
+
+.PHONY: venv lock pulumi test lint up down schema bench clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py
+# Every dependency at the version and hash the lock records; then vaultspec itself, editable, adding nothing.
+$(STAMP): pyproject.toml setup.py $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --universal --python-version 3.11 -o $(LOCK)
 
 # The Pulumi CLI and its Python, Node.js and Go language hosts, from the Go module proxy (never release
 # binaries); a pulumi already on PATH at or above the pin is used instead. Idempotent: a no-op when built.

@@ -6,6 +6,8 @@ One file per concern, as the Azure Verified Modules lay theirs out:
     vault.py        the Vault and its security-relevant properties
     access.py       RBAC role assignments and inline access policies, the deployer's rights
     keys.py         keys, and the standalone `VaultKey`
+    imported_keys.py  keys imported through the data plane (`ImportedKey`, a dynamic resource)
+    import_provider.py  its provider: import, update, refresh, soft-delete on the data plane
     secrets.py      secrets and their value sources, and the standalone `VaultSecret`
     diagnostics.py  diagnostic setting and management lock
     keyvault.py     the `KeyVault` component tying them together
@@ -20,6 +22,7 @@ from vaultspec.components.args import (
     GenerateArgs,
     GrantArgs,
     KeyArgs,
+    KeyImportArgs,
     KeyVaultArgs,
     NetworkArgs,
     PolicyExceptionArgs,
@@ -31,6 +34,7 @@ from vaultspec.components.args import (
     VaultSecretArgs,
 )
 from vaultspec.components.hooks import HookTarget, ObjectHookFactory
+from vaultspec.components.imported_keys import ImportedKey
 from vaultspec.components.keys import VaultKey
 from vaultspec.components.keyvault import KeyVault
 from vaultspec.components.secrets import SecretSourceError, VaultSecret
@@ -44,7 +48,9 @@ __all__ = [
     "GenerateArgs",
     "GrantArgs",
     "HookTarget",
+    "ImportedKey",
     "KeyArgs",
+    "KeyImportArgs",
     "KeyVault",
     "KeyVaultArgs",
     "NetworkArgs",

@@ -6,9 +6,14 @@ new service principals) and a deterministic name, so a re-run never churns assig
 Access-policy vaults carry their policies inline in the Vault's `properties.accessPolicies`
 (see `vaultspec.components.vault` for why RBAC vaults send none at all).
 
-The deployer (the identity running the deployment) gets the least rights the smoke tests need,
-or, with `lifecycle`, also the rights pulumi-azure-native needs to delete keys and secrets (it
-deletes them through the data plane).
+The deployer (the identity running the deployment) gets, by default (`lifecycle`), the rights the
+whole lifecycle needs: use and read (smoke tests), delete (pulumi-azure-native deletes keys and
+secrets through the data plane, with the deploying identity), recover (a soft-deleted key or secret
+with a declared name is recovered) and, in a vault with imported keys, import (the data plane is the
+only way in): RBAC's Crypto Officer has them; access policies add import, update and the
+rotation-policy permissions. `smoke` keeps it to use and read, for teams where another identity
+deletes; `none` grants nothing. Its assignments' `principalType` is read from its token unless given
+(`vaultspec.components.deployer`).
 """
 
 import uuid
@@ -22,10 +27,12 @@ from pulumi_azure_native import authorization
 from vaultspec.catalog.permissions import CERTIFICATE_PERMISSIONS, KEY_PERMISSIONS, SECRET_PERMISSIONS, canonical
 from vaultspec.catalog.roles import find_role, role_definition_id
 from vaultspec.components.args import AccessArgs, GrantArgs
+from vaultspec.components.deployer import DEPLOYER_PRINCIPAL_TYPES
 from vaultspec.components.validation import ComponentArgsError, choice, require
 
 MODELS = ("rbac", "accessPolicies")
-DEPLOYER_MODES = ("smoke", "lifecycle", "none")
+DEPLOYER_MODES = ("lifecycle", "smoke", "none")
+DEFAULT_DEPLOYER_MODE = "lifecycle"
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal")
 
 DEPLOYER_ROLES: dict[str, tuple[str, ...]] = {
@@ -41,6 +48,8 @@ DEPLOYER_KEY_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "lifecycle": (*_SMOKE_KEYS, "delete", "recover"),
     "none": (),
 }
+# What importing keys takes on top of lifecycle, in access-policy vaults (RBAC: Crypto Officer has it all).
+DEPLOYER_IMPORT_KEY_PERMISSIONS = ("import", "update", "getrotationpolicy", "setrotationpolicy")
 DEPLOYER_SECRET_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "smoke": _SMOKE_SECRETS,
     "lifecycle": (*_SMOKE_SECRETS, "delete", "recover"),
@@ -67,7 +76,7 @@ class RoleGrant:
     role_label: str  # slug of the built-in role name, or the GUID of a custom role
     scope: str  # 'vault', 'keys/<name>' or 'secrets/<name>'
     principal: pulumi.Input[str] | None  # None: the deployer (known only once the program runs)
-    principal_type: str
+    principal_type: pulumi.Input[str]  # the deployer's may be read from its token (an Output)
     description: str | None = None
 
     def resource_name(self, prefix: str, fallback: str) -> str:
@@ -117,7 +126,7 @@ def _scope(scope: str, keys: set[str], secrets: set[str], where: str) -> str:
     return f"{kind}/{name}"
 
 
-def deployer_grants(mode: str, principal_type: str) -> list[RoleGrant]:
+def deployer_grants(mode: str, principal_type: pulumi.Input[str]) -> list[RoleGrant]:
     """The deployer's role grants at vault scope for `mode` (smoke, lifecycle or none)."""
     grants = []
     for role_name in DEPLOYER_ROLES[mode]:
@@ -203,12 +212,18 @@ def access_policy_entries(
     tenant_id: pulumi.Input[str],
     deployer_object_id: pulumi.Input[str],
     deployer_mode: str,
+    imports: bool = False,
 ) -> pulumi.Output[list[dict[str, Any]]]:
     """`AccessPolicyEntryArgs` list: one entry per principal (Azure keys policies by object id),
-    the deployer's merged into a grant for the same principal rather than duplicated."""
+    the deployer's merged into a grant for the same principal rather than duplicated. With `imports`
+    (the vault has imported keys) the deployer may also import keys and set their properties and
+    rotation policies through the data plane."""
+    key_permissions = DEPLOYER_KEY_PERMISSIONS[deployer_mode]
+    if imports:
+        key_permissions = (*key_permissions, *DEPLOYER_IMPORT_KEY_PERMISSIONS)
     deployer = PolicyGrant(
         deployer_object_id,
-        DEPLOYER_KEY_PERMISSIONS[deployer_mode],
+        key_permissions,
         DEPLOYER_SECRET_PERMISSIONS[deployer_mode],
         (),
     )
@@ -229,11 +244,10 @@ def access_policy_entries(
     return pulumi.Output.all(tenant_id, *(grant.principal for grant in everyone)).apply(build)
 
 
-def access_model(access: AccessArgs, where: str) -> tuple[str, str, str]:
-    """(model, deployer mode, deployer principal type), validated."""
+def access_model(access: AccessArgs, where: str) -> tuple[str, str, str | None]:
+    """(model, deployer mode, deployer principal type or None to read it from the deployer's token), validated."""
     model = choice(require(access, "model", where), MODELS, f"{where}.model")
-    mode = choice(access.get("deployer") or "smoke", DEPLOYER_MODES, f"{where}.deployer")
-    principal_type = choice(
-        access.get("deployer_principal_type") or "ServicePrincipal", PRINCIPAL_TYPES, f"{where}.deployer_principal_type"
-    )
+    mode = choice(access.get("deployer") or DEFAULT_DEPLOYER_MODE, DEPLOYER_MODES, f"{where}.deployer")
+    given = access.get("deployer_principal_type")
+    principal_type = choice(given, DEPLOYER_PRINCIPAL_TYPES, f"{where}.deployer_principal_type") if given else None
     return model, mode, principal_type

@@ -41,6 +41,9 @@ class NetworkArgs(TypedDict, total=False):
     """IPv4 addresses or CIDR ranges allowed in."""
     subnet_ids: list[str]
     """Virtual network subnet ids allowed in."""
+    ignore_missing_vnet_service_endpoint: bool
+    """Save subnet rules even when a subnet lacks the Microsoft.KeyVault service endpoint (default false: ARM
+    rejects such a rule, which would admit nothing)."""
 
 
 class GrantArgs(TypedDict, total=False):
@@ -72,10 +75,11 @@ class AccessArgs(TypedDict, total=False):
     grants: list[GrantArgs]
     """Data-plane grants."""
     deployer: str
-    """Rights of the deploying identity: `smoke` (default; use and read), `lifecycle` (smoke + delete and
-    recover, which pulumi-azure-native needs to delete keys and secrets) or `none`."""
+    """Rights of the deploying identity: `lifecycle` (default; use, read, delete and recover: pulumi-azure-native
+    deletes keys and secrets through the data plane), `smoke` (use and read only) or `none`."""
     deployer_principal_type: str
-    """principalType of the deployer's role assignments (default ServicePrincipal)."""
+    """principalType of the deployer's role assignments, `User` or `ServicePrincipal`; default: read from the
+    deploying identity's token (`azure-native:authorization:getClientToken`)."""
 
 
 class RotationArgs(TypedDict, total=False):
@@ -91,6 +95,26 @@ class RotationArgs(TypedDict, total=False):
     """Lifetime of each new version (at least P28D)."""
 
 
+class KeyImportArgs(TypedDict, total=False):
+    """Where an imported key's material comes from: exactly one of byok, from_config, from_env or value.
+
+    The key is then imported through the data plane instead of generated in the vault."""
+
+    byok: str
+    """The content (JSON text) of a .byok key transfer blob from an HSM vendor's BYOK tool, wrapped for `kek`;
+    RSA-HSM and EC-HSM keys only. Not a secret: it is encrypted for the vault's key exchange key."""
+    kek: str
+    """byok: name of the key exchange key (RSA-HSM, ops [import]) in the same vault the blob was wrapped for."""
+    public_key: str
+    """PEM public key the vault's key must be (an existing key with this public key is adopted)."""
+    from_config: str
+    """A Pulumi config secret holding the private key (PEM or JWK): `key` or `namespace:key`."""
+    from_env: str
+    """An environment variable of the deploying process holding the private key (PEM or JWK)."""
+    value: pulumi.Input[str]
+    """The private key (PEM or JWK) from the program itself; wrapped as a secret."""
+
+
 class KeyArgs(TypedDict, total=False):
     """A key in a vault."""
 
@@ -103,7 +127,8 @@ class KeyArgs(TypedDict, total=False):
     curve: str
     """EC only: P-256 (default), P-384, P-521 or P-256K."""
     ops: Required[list[str]]
-    """Permitted operations: encrypt, decrypt, sign, verify, wrapKey, unwrapKey."""
+    """Permitted operations: encrypt, decrypt, sign, verify, wrapKey, unwrapKey; a key exchange key has exactly
+    [import]."""
     enabled: bool
     """Whether the key can be used (default true)."""
     expires: str
@@ -114,6 +139,8 @@ class KeyArgs(TypedDict, total=False):
     """Automatic rotation policy."""
     tags: dict[str, str]
     """Key tags."""
+    import_: KeyImportArgs
+    """Import the key's material (BYOK blob or private key) instead of generating it in the vault."""
 
 
 class GenerateArgs(TypedDict, total=False):
@@ -164,6 +191,9 @@ class DiagnosticsArgs(TypedDict, total=False):
     """Log Analytics workspace id."""
     name: str
     """Diagnostic setting name (default vaultspec-audit)."""
+    log_analytics_destination_type: str
+    """`Dedicated` (default: resource-specific tables such as AZKVAuditLogs) or `AzureDiagnostics` (the legacy
+    shared table)."""
 
 
 class PolicyExceptionArgs(TypedDict):
@@ -222,6 +252,8 @@ class VaultKeyArgs(KeyArgs, total=False):
     """Name of the existing vault."""
     resource_group_name: Required[str]
     """Resource group of the existing vault."""
+    vault_uri: pulumi.Input[str]
+    """Data-plane endpoint of the vault, for imported keys (default https://<vault_name>.vault.azure.net)."""
     exceptions: list[PolicyExceptionArgs]
     """Policy waivers tagged on the key. Azure cannot change a key's tags, so changing these replaces
     the key: prefer waivers on its vault, which cover its keys."""
@@ -246,6 +278,7 @@ __all__ = [
     "GenerateArgs",
     "GrantArgs",
     "KeyArgs",
+    "KeyImportArgs",
     "KeyVaultArgs",
     "NetworkArgs",
     "PolicyExceptionArgs",

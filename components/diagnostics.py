@@ -10,6 +10,14 @@ and CIS "logging for Azure Key Vault" look for, and what the built-in
 AzurePolicyEvaluationDetails category (noise for this purpose), and listing both groups would
 ship AuditEvent twice.
 
+Log Analytics destination: `logAnalyticsDestinationType: Dedicated` by default, so the audit logs
+land in the resource-specific table `AZKVAuditLogs` rather than the legacy shared `AzureDiagnostics`
+table. Azure Monitor recommends resource-specific mode for any new diagnostic setting ("Send Azure
+resource log data": easier queries, discoverable schemas, lower latency, table-level RBAC, and every
+service will eventually move to it), and the Azure Verified Module for Key Vault defaults to it too.
+`AzureDiagnostics` remains a choice for teams whose queries read that table; ARM expresses it by
+omitting the property (its only other value is null).
+
 The lock is created last (it depends on every other child): a ReadOnly lock blocks ARM writes
 under the vault, including key and secret creation and role assignments at vault scope.
 """
@@ -26,6 +34,8 @@ DEFAULT_SETTING_NAME = "vaultspec-audit"
 LOG_CATEGORY_GROUP = "audit"
 METRIC_CATEGORY = "AllMetrics"
 LOCK_LEVELS = ("CanNotDelete", "ReadOnly")
+DESTINATION_TYPES = ("Dedicated", "AzureDiagnostics")
+DEFAULT_DESTINATION_TYPE = "Dedicated"
 
 
 def create_diagnostics(
@@ -36,11 +46,17 @@ def create_diagnostics(
     parent: pulumi.Resource,
     where: str,
 ) -> monitor.DiagnosticSetting:
+    destination = choice(
+        diagnostics.get("log_analytics_destination_type") or DEFAULT_DESTINATION_TYPE,
+        DESTINATION_TYPES,
+        f"{where}.log_analytics_destination_type",
+    )
     return monitor.DiagnosticSetting(
         resource_name,
         name=diagnostics.get("name") or DEFAULT_SETTING_NAME,
         resource_uri=vault_id,
         workspace_id=require(diagnostics, "workspace_id", where),
+        log_analytics_destination_type="Dedicated" if destination == "Dedicated" else None,
         logs=[{"category_group": LOG_CATEGORY_GROUP, "enabled": True}],
         metrics=[{"category": METRIC_CATEGORY, "enabled": True}],
         opts=pulumi.ResourceOptions(parent=parent),

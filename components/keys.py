@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 from pulumi_azure_native import keyvault
 
-from vaultspec.catalog.keys import EC_CURVES, EC_TYPES, KEY_TYPES, RSA_SIZES, ops_for_type
+from vaultspec.catalog.keys import EC_CURVES, EC_TYPES, KEK_OPS, KEK_TYPE, KEY_TYPES, RSA_SIZES, ops_for_type
 from vaultspec.components.args import KeyArgs, RotationArgs, VaultKeyArgs
 from vaultspec.components.hooks import HookTarget, ObjectHookFactory, bind_hooks
 from vaultspec.components.validation import (
@@ -26,6 +26,7 @@ from vaultspec.components.validation import (
 )
 
 VAULT_KEY_TYPE = "vaultspec:index:VaultKey"
+DEFAULT_DNS_SUFFIX = "vault.azure.net"
 DEFAULT_RSA_SIZE = 3072
 DEFAULT_EC_CURVE = "P-256"
 # Replacing is the only way to change a key through ARM (see the module docstring).
@@ -48,7 +49,14 @@ def key_properties(key: KeyArgs, where: str) -> dict[str, Any]:
             raise ComponentArgsError(f"{where}.size: {size} is not one of: {', '.join(map(str, RSA_SIZES))}")
         properties["key_size"] = int(size)
     ops: Sequence[str] = require(key, "ops", where)
-    properties["key_ops"] = [choice(op, ops_for_type(kty), f"{where}.ops[{i}]") for i, op in enumerate(ops)]
+    if "import" in ops:
+        if kty != KEK_TYPE or list(ops) != list(KEK_OPS):
+            raise ComponentArgsError(
+                f"{where}.ops: a key exchange key (ops [import]) must be {KEK_TYPE} with ops exactly [import]"
+            )
+        properties["key_ops"] = list(KEK_OPS)
+    else:
+        properties["key_ops"] = [choice(op, ops_for_type(kty), f"{where}.ops[{i}]") for i, op in enumerate(ops)]
     attributes: dict[str, Any] = {"enabled": bool(key.get("enabled", True)), "exportable": False}
     expires = epoch_seconds(key.get("expires"), f"{where}.expires")
     not_before = epoch_seconds(key.get("not_before"), f"{where}.not_before")
@@ -116,7 +124,8 @@ def create_key(
 
 
 class VaultKey(pulumi.ComponentResource):
-    """A key in a vault made elsewhere (as Azure Verified Modules' key submodule)."""
+    """A key in a vault made elsewhere (as Azure Verified Modules' key submodule); generated, or imported
+    (`import_`) through the data plane as an `ImportedKey`."""
 
     key_id: pulumi.Output[str]
     """Versionless key identifier (https://<vault>.vault.azure.net/keys/<name>), what applications configure."""
@@ -138,18 +147,25 @@ class VaultKey(pulumi.ComponentResource):
         vault_name = require(args, "vault_name", where)
         require(args, "name", where)
         target = HookTarget(component=name, vault_name=vault_name, kind="key", name=args["name"], declaration=args)
-        self.key = create_key(
-            args,
-            resource_name=name,
-            vault_name=vault_name,
-            resource_group_name=require(args, "resource_group_name", where),
-            tags=merged_tags(args.get("tags"), waiver_tags(args.get("exceptions"), f"{where}.exceptions")),
-            parent=self,
-            depends_on=(),
-            protect=bool(args.get("protect", True)),
-            hooks=bind_hooks(hooks, target),
-            where=where,
-        )
+        options: dict[str, Any] = {
+            "resource_name": name,
+            "vault_name": vault_name,
+            "resource_group_name": require(args, "resource_group_name", where),
+            "tags": merged_tags(args.get("tags"), waiver_tags(args.get("exceptions"), f"{where}.exceptions")),
+            "parent": self,
+            "depends_on": (),
+            "protect": bool(args.get("protect", True)),
+            "hooks": bind_hooks(hooks, target),
+            "where": where,
+        }
+        self.key: pulumi.CustomResource
+        if args.get("import_") is not None:
+            from vaultspec.components.imported_keys import create_imported_key  # it builds on this module
+
+            vault_uri = args.get("vault_uri") or f"https://{vault_name.lower()}.{DEFAULT_DNS_SUFFIX}"
+            self.key = create_imported_key(args, vault_uri=vault_uri, **options)
+        else:
+            self.key = create_key(args, **options)
         self.key_id = self.key.key_uri
         self.key_id_with_version = self.key.key_uri_with_version
         self.resource_id = self.key.id

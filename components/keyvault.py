@@ -5,6 +5,7 @@ Children (all parented to the component, named `<component>/<concern>/...`):
     Vault                     <name>
     RoleAssignment (rbac)     <name>/roles/<role>@<scope>/<principal | deployer | grant-N>
     Key                       <name>/keys/<key>
+    ImportedKey               <name>/keys/<key>              (keys with import_: data-plane imports)
     RandomPassword            <name>/secrets/<secret>       (generated values only)
     Secret                    <name>/secrets/<secret>
     DiagnosticSetting         <name>/diagnostics
@@ -18,7 +19,7 @@ lock depends on everything else. Outputs are registered once, at the end.
 from collections.abc import Sequence
 
 import pulumi
-from pulumi_azure_native import authorization
+from pulumi_azure_native import authorization, keyvault
 
 from vaultspec.components.access import (
     RoleGrant,
@@ -29,9 +30,11 @@ from vaultspec.components.access import (
     policy_grants,
     rbac_grants,
 )
-from vaultspec.components.args import KeyVaultArgs
+from vaultspec.components.args import KeyArgs, KeyVaultArgs
+from vaultspec.components.deployer import deployer_principal_type
 from vaultspec.components.diagnostics import create_diagnostics, create_lock
 from vaultspec.components.hooks import HookTarget, ObjectHookFactory, bind_hooks
+from vaultspec.components.imported_keys import ImportedKey, create_imported_key
 from vaultspec.components.keys import create_key
 from vaultspec.components.secrets import create_secret, secret_uri
 from vaultspec.components.validation import ComponentArgsError, merged_tags, require, waiver_tags
@@ -82,11 +85,17 @@ class KeyVault(pulumi.ComponentResource):
         rbac = model == "rbac"
         user_grants: list[RoleGrant] = []
         policies = None
+        imports = [key for key in keys if key.get("import_") is not None]
+        if imports and deployer_mode == "smoke":
+            raise ComponentArgsError(
+                f"{where}.access.deployer: imported keys are imported through the data plane by the deployer, which "
+                "needs lifecycle rights (or none, when you grant them yourself)"
+            )
         if rbac:
             user_grants = rbac_grants(access, key_names, secret_names, f"{where}.access")
         else:
             policies = access_policy_entries(
-                policy_grants(access, f"{where}.access"), tenant_id, deployer_id, deployer_mode
+                policy_grants(access, f"{where}.access"), tenant_id, deployer_id, deployer_mode, bool(imports)
             )
 
         self.vault = create_vault(
@@ -116,26 +125,33 @@ class KeyVault(pulumi.ComponentResource):
             )
 
         self.role_assignments = []
-        if rbac:
-            for grant in deployer_grants(deployer_mode, deployer_type):
+        if rbac and deployer_mode != "none":
+            principal_type = deployer_type or deployer_principal_type(self)
+            for grant in deployer_grants(deployer_mode, principal_type):
                 self.role_assignments.append(assign(grant, grant.resource_name(name, "deployer"), deployer_id, ()))
         ready = [self.vault, *self.role_assignments]
 
-        self.keys = {}
-        for index, key in enumerate(keys):
+        self.keys: dict[str, keyvault.Key | ImportedKey] = {}
+        generated_first = sorted(enumerate(keys), key=lambda pair: pair[1].get("import_") is not None)
+        for index, key in generated_first:  # an imported key may need a generated KEK to exist first
             target = HookTarget(component=name, vault_name=vault_name, kind="key", name=key["name"], declaration=key)
-            self.keys[key["name"]] = create_key(
-                key,
-                resource_name=f"{name}/keys/{key['name']}",
-                vault_name=vault_name,
-                resource_group_name=resource_group,
-                tags=merged_tags(key.get("tags"), {}),  # waivers stay on the vault (policies/waivers.py)
-                parent=self,
-                depends_on=ready,
-                protect=protect,
-                hooks=bind_hooks(hooks, target),
-                where=f"{where}.keys[{index}]",
-            )
+            options = {
+                "resource_name": f"{name}/keys/{key['name']}",
+                "vault_name": vault_name,
+                "resource_group_name": resource_group,
+                "tags": merged_tags(key.get("tags"), {}),  # waivers stay on the vault (policies/waivers.py)
+                "parent": self,
+                "protect": protect,
+                "hooks": bind_hooks(hooks, target),
+                "where": f"{where}.keys[{index}]",
+            }
+            if key.get("import_") is not None:
+                kek = self._kek_of(key)
+                self.keys[key["name"]] = create_imported_key(
+                    key, vault_uri=vault_uri(self.vault), depends_on=[*ready, *kek], **options
+                )
+            else:
+                self.keys[key["name"]] = create_key(key, depends_on=ready, **options)
         self.secrets = {}
         for index, secret in enumerate(secrets):
             target = HookTarget(
@@ -199,6 +215,11 @@ class KeyVault(pulumi.ComponentResource):
                 "secretIds": self.secret_ids,
             }
         )
+
+    def _kek_of(self, key: KeyArgs) -> list[pulumi.Resource]:
+        """The declared KEK a BYOK import unwraps with (created before it), if this vault declares it."""
+        kek_name = str((key.get("import_") or {}).get("kek") or "").lower()
+        return [resource for key_name, resource in self.keys.items() if kek_name and key_name.lower() == kek_name]
 
 
 def _unique_names(objects: list, where: str) -> set[str]:

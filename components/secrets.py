@@ -35,6 +35,7 @@ from vaultspec.components.validation import (
 VAULT_SECRET_TYPE = "vaultspec:index:VaultSecret"
 DEFAULT_GENERATED_LENGTH = 32
 SOURCES = ("from_config", "from_env", "generate", "value")
+UNKNOWN_IN_PREVIEW = "; its value is unknown in this preview"  # `vaultspec up` stops on these before applying
 
 
 class SecretSourceError(pulumi.RunError):
@@ -61,9 +62,9 @@ def secret_value(
         raise ComponentArgsError(f"{where}: choose exactly one of from_config, from_env, generate or value")
     label = f"vault '{vault_name}': secret '{secret_name}'"
     if source.get("from_config") is not None:
-        return _from_config(str(source["from_config"]), label)
+        return config_secret(str(source["from_config"]), label)
     if source.get("from_env") is not None:
-        return _from_env(str(source["from_env"]), label)
+        return env_secret(str(source["from_env"]), label)
     generate = source.get("generate")
     if generate is not None:
         password = pulumi_random.RandomPassword(
@@ -76,7 +77,8 @@ def secret_value(
     return pulumi.Output.secret(source["value"])
 
 
-def _from_config(key: str, label: str) -> pulumi.Output[str]:
+def config_secret(key: str, label: str) -> pulumi.Output[str]:
+    """A Pulumi config secret (`key` or `namespace:key`); missing: a warning and unknown at preview, else an error."""
     namespace, _, name = key.rpartition(":")
     config = pulumi.Config(namespace or None)
     value = config.get_secret(name)
@@ -85,18 +87,19 @@ def _from_config(key: str, label: str) -> pulumi.Output[str]:
     full_key = config.full_key(name)
     message = f"{label} reads config '{full_key}', which is not set (pulumi config set --secret {key} ...)"
     if pulumi.runtime.is_dry_run():
-        pulumi.log.warn(f"{message}; its value is unknown in this preview")
+        pulumi.log.warn(f"{message}{UNKNOWN_IN_PREVIEW}")
         return unknown_secret()
     raise SecretSourceError(message)
 
 
-def _from_env(variable: str, label: str) -> pulumi.Output[str]:
+def env_secret(variable: str, label: str) -> pulumi.Output[str]:
+    """An environment variable as a Pulumi secret; missing: a warning and unknown at preview, else an error."""
     value = os.environ.get(variable)
     if value is not None:
         return pulumi.Output.secret(value)
     message = f"{label} reads environment variable {variable}, which is not set"
     if pulumi.runtime.is_dry_run():
-        pulumi.log.warn(f"{message}; its value is unknown in this preview")
+        pulumi.log.warn(f"{message}{UNKNOWN_IN_PREVIEW}")
         return unknown_secret()
     raise SecretSourceError(message)
 

@@ -6,18 +6,20 @@ field-by-field mapping, so `KeyVault(name, from_spec(vault))` and a hand-written
 """
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from vaultspec.components.args import (
     AccessArgs,
     GrantArgs,
     KeyArgs,
+    KeyImportArgs,
     KeyVaultArgs,
     RotationArgs,
     SecretArgs,
     SecretValueArgs,
 )
-from vaultspec.spec.model import Grant, Key, Rotation, Secret, SecretValue, Vault
+from vaultspec.spec.model import Grant, Key, KeyImport, Rotation, Secret, SecretValue, Vault
 
 
 def from_spec(vault: Vault, *, protect: bool = True) -> KeyVaultArgs:
@@ -37,12 +39,13 @@ def from_spec(vault: Vault, *, protect: bool = True) -> KeyVaultArgs:
             "bypass": vault.network.bypass,
             "ip_rules": list(vault.network.ip_rules),
             "subnet_ids": list(vault.network.subnet_ids),
+            "ignore_missing_vnet_service_endpoint": vault.network.ignore_missing_vnet_service_endpoint,
         },
         access=AccessArgs(
             model=vault.access.model,
             grants=[_grant(g) for g in vault.access.grants],
             deployer=vault.access.deployer,
-            deployer_principal_type=vault.access.deployer_principal_type,
+            **_present(deployer_principal_type=vault.access.deployer_principal_type),
         ),
         enabled_for=list(vault.enabled_for),
         keys=[_key(k) for k in vault.keys],
@@ -54,7 +57,11 @@ def from_spec(vault: Vault, *, protect: bool = True) -> KeyVaultArgs:
     if vault.tenant_id:
         args["tenant_id"] = vault.tenant_id
     if vault.diagnostics:
-        args["diagnostics"] = {"workspace_id": vault.diagnostics.workspace_id, "name": vault.diagnostics.name}
+        args["diagnostics"] = {
+            "workspace_id": vault.diagnostics.workspace_id,
+            "name": vault.diagnostics.name,
+            "log_analytics_destination_type": vault.diagnostics.log_analytics_destination_type,
+        }
     if vault.lock:
         args["lock"] = vault.lock
     return args
@@ -97,6 +104,20 @@ def _key(key: Key) -> KeyArgs:
             not_before=_time(key.not_before),
             rotation=_rotation(key.rotation) if key.rotation else None,
             tags=dict(key.tags) or None,
+            import_=_import(key.import_) if key.import_ else None,
+        )
+    )
+
+
+def _import(source: KeyImport) -> KeyImportArgs:
+    """The spec's files (blob, public key) are read here, relative to the spec file as the loader resolved them."""
+    return KeyImportArgs(
+        **_present(
+            byok=Path(source.byok).read_text() if source.byok else None,
+            kek=source.kek,
+            public_key=Path(source.public_key).read_text() if source.public_key else None,
+            from_config=source.from_config,
+            from_env=source.from_env,
         )
     )
 

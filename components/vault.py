@@ -37,7 +37,11 @@ CREATE_MODE = "properties.createMode"
 
 
 def network_acls(args: KeyVaultArgs, where: str) -> dict[str, Any]:
+    """`NetworkRuleSetArgs`. Subnet rules always send `ignoreMissingVnetServiceEndpoint` (default false:
+    ARM refuses a subnet without the Microsoft.KeyVault service endpoint instead of saving a rule that
+    admits nothing); the spec's `network.ignoreMissingVnetServiceEndpoint` says otherwise."""
     network = args.get("network") or {}
+    ignore_missing = bool(network.get("ignore_missing_vnet_service_endpoint", False))
     return {
         "bypass": choice(network.get("bypass") or "None", BYPASS, f"{where}.network.bypass"),
         "default_action": choice(
@@ -45,7 +49,8 @@ def network_acls(args: KeyVaultArgs, where: str) -> dict[str, Any]:
         ),
         "ip_rules": [{"value": rule} for rule in network.get("ip_rules") or ()],
         "virtual_network_rules": [
-            {"id": subnet, "ignore_missing_vnet_service_endpoint": False} for subnet in network.get("subnet_ids") or ()
+            {"id": subnet, "ignore_missing_vnet_service_endpoint": ignore_missing}
+            for subnet in network.get("subnet_ids") or ()
         ],
     }
 

@@ -12,14 +12,14 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Policy
 
 from vaultspec.policies.rule import Rule
-from vaultspec.policies.rules import access, api_versions, diagnostics, keys, network, secrets, sku, vault
+from vaultspec.policies.rules import access, api_versions, diagnostics, imports, keys, network, secrets, sku, vault
 
 PACK_NAME = "vaultspec-keyvault"
 PACK_DISPLAY_NAME = "vaultspec Azure Key Vault guardrails"
 PACK_DESCRIPTION = (
     "Azure Key Vault guardrails for azure-native resources: recoverability, network exposure, permission "
-    "model and least privilege, key strength and lifecycle, secret lifecycle, audit logging, stable API "
-    "versions. Waive a rule on a resource with the tag waiver:<rule-name> = <reason>."
+    "model and least privilege, key strength and lifecycle, key transfer (BYOK), secret lifecycle, audit "
+    "logging, stable API versions. Waive a rule on a resource with the tag waiver:<rule-name> = <reason>."
 )
 PACK_LEVEL = EnforcementLevel.ADVISORY  # every rule sets its own level; this is only the fallback
 
@@ -28,6 +28,7 @@ RULES: list[Rule] = [
     *network.RULES,
     *access.RULES,
     *keys.RULES,
+    *imports.RULES,
     *secrets.RULES,
     *diagnostics.RULES,
     *sku.RULES,

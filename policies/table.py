@@ -12,7 +12,10 @@ from typing import Any
 from vaultspec.policies.pack import RULES
 from vaultspec.policies.rule import Rule
 
-HEADER = "| name | what | parameters (default) | default level | severity | sources |\n|---|---|---|---|---|---|"
+HEADER = (
+    "| name | what | parameters (default) | default level | severity | sources | remediation |\n"
+    "|---|---|---|---|---|---|---|"
+)
 
 
 def _parameters(rule: Rule) -> str:
@@ -37,6 +40,7 @@ def _row(rule: Rule) -> str:
         rule.level.value,
         rule.severity.value,
         rule.sources.summary(),
+        str(getattr(rule.policy, "remediation_steps", "") or "—"),
     ]
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 

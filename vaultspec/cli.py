@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from vaultspec.byok.cli import byok_app
 from vaultspec.engine.plan import plan_command
 from vaultspec.engine.up import down_command, up_command
 from vaultspec.smoke.cli import smoke as smoke_command
-from vaultspec.spec import SpecError, load_specs
+from vaultspec.spec import Problem, SpecError, check_specs
 from vaultspec.spec.schema import spec_schema_text
 from vaultspec.twin.cli import twin_app
 
@@ -30,8 +31,14 @@ EXIT_SPEC_ERROR = 2
 
 
 def report_spec_error(error: SpecError) -> None:
-    """Each problem as `FILE:LINE:COL: message` on stderr (the contract pipelines parse)."""
-    for problem in error.problems:
+    """Each problem as `FILE:LINE:COL: message` on stderr (the contract pipelines parse), with the
+    warnings of the valid files as `FILE:LINE:COL: warning: message`."""
+    report_problems([*error.warnings, *error.problems])
+
+
+def report_problems(problems: list[Problem]) -> None:
+    """`FILE:LINE:COL: [warning: ]message` on stderr, one per line."""
+    for problem in problems:
         typer.echo(str(problem), err=True)
 
 
@@ -48,16 +55,19 @@ def validate(
         list[Path] | None, typer.Argument(help="Spec files or folders of them (default: stacks/).")
     ] = None,
 ) -> None:
-    """Validate spec files: exit 0 when valid, 2 with FILE:LINE:COL errors otherwise."""
+    """Validate spec files: exit 0 when valid (warnings included), 2 with FILE:LINE:COL errors otherwise."""
     try:
-        specs = load_specs(paths or [Path("stacks")], known_policy_names())
+        checked = check_specs(paths or [Path("stacks")], known_policy_names())
     except SpecError as error:
         report_spec_error(error)
         raise typer.Exit(EXIT_SPEC_ERROR) from None
+    report_problems([warning for result in checked.values() for warning in result.warnings])
     console = Console()
-    for path, spec in specs.items():
-        vaults = ", ".join(v.name for v in spec.vaults)
-        console.print(f"[green]ok[/green] {path} ({len(spec.vaults)} vaults: {vaults})", highlight=False)
+    for path, result in checked.items():
+        vaults = ", ".join(v.name for v in result.spec.vaults)
+        count = len(result.warnings)
+        warned = f", {count} warning{'s' if count > 1 else ''}" if count else ""
+        console.print(f"[green]ok[/green] {path} ({len(result.spec.vaults)} vaults: {vaults}{warned})", highlight=False)
 
 
 @app.command()
@@ -68,6 +78,7 @@ def schema() -> None:
 
 app.command(name="plan")(plan_command)
 app.add_typer(twin_app, name="twin")
+app.add_typer(byok_app, name="byok")
 app.command(name="smoke")(smoke_command)
 app.command(name="up")(up_command)
 app.command(name="down")(down_command)

@@ -3,6 +3,10 @@
 A vault's diagnostic setting is an `azure-native:monitor:DiagnosticSetting` (the 2.x token
 `azure-native:insights:DiagnosticSetting` is accepted too) whose `resourceUri` is the vault. Its
 id is computed, so the setting is tied to the vault through its links (see `graph.py`).
+
+Which Log Analytics table the logs land in does not matter here: resource-specific tables
+(`logAnalyticsDestinationType: Dedicated`, table AZKVAuditLogs, what vaultspec sends) and the
+legacy shared AzureDiagnostics table (the property absent or `AzureDiagnostics`) both keep the trail.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Key material and lifecycle (`azure-native:keyvault:Key`, inputs under `properties`)."""
+"""Key material and lifecycle (`azure-native:keyvault:Key`, inputs under `properties`).
+
+vaultspec's imported keys (`ImportedKey`, a dynamic resource) carry the same wire-form inputs, so
+every rule here judges them too: importing a key is never a way around a key rule."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from vaultspec.catalog.keys import IMPORTED_KEY_TYPE
 from vaultspec.policies.rule import Rule, Sources, Subject, resource_rule
 from vaultspec.policies.rules.expiry import MAXIMUM_VALIDITY_PARAMETER, duration_days, expiry_findings
 from vaultspec.policies.wire import dig, is_set, is_type, number, same_text, sequence, text
@@ -22,7 +26,7 @@ KEY_VAULT_DEFAULT_CURVE = "P-256"
 
 
 def is_key(resource_type: str) -> bool:
-    return is_type(resource_type, "keyvault", "Key")
+    return is_type(resource_type, "keyvault", "Key") or resource_type == IMPORTED_KEY_TYPE
 
 
 def _kty(subject: Subject) -> str | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from vaultspec.catalog.keys import IMPORTED_KEY_TYPE
 from vaultspec.policies.graph import StackView
 from vaultspec.policies.rule import Rule, Sources, StackFinding, StackUnchecked, stack_rule
 from vaultspec.policies.rules.keys import HSM_TYPES
@@ -16,7 +17,8 @@ from vaultspec.policies.wire import UnknownValueError, text
 def _hsm_requires_premium(
     view: StackView, settings: Mapping[str, Any], now: float
 ) -> Iterator[StackFinding | StackUnchecked]:
-    for key in view.of_type("keyvault", "Key"):
+    keys = [*view.of_type("keyvault", "Key"), *(node for node in view.nodes if node.resource_type == IMPORTED_KEY_TYPE)]
+    for key in keys:
         try:
             # Inputs carry kty under `properties`; outputs carry it at the top level.
             kty = text(key.read(("properties", "kty"), ("kty",)))

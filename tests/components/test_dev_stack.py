@@ -273,6 +273,7 @@ def test_diagnostics_send_audit_logs_and_all_metrics_to_the_workspace(dev_render
         "name": "vaultspec-audit",
         "resourceUri": dev_vault_id(PAY),
         "workspaceId": LAW,
+        "logAnalyticsDestinationType": "Dedicated",  # resource-specific tables (AZKVAuditLogs)
         "logs": [{"categoryGroup": "audit", "enabled": True}],
         "metrics": [{"category": "AllMetrics", "enabled": True}],
     }

@@ -69,19 +69,20 @@ def test_several_vaults_get_every_security_default_explicitly(render_vaults: Ren
                             "wrapKey",
                             "unwrapKey",
                             "getrotationpolicy",
+                            "delete",
+                            "recover",
                         ],
-                        "secrets": ["get", "list"],
+                        "secrets": ["get", "list", "delete", "recover"],
                         "certificates": [],
                     },
                 }
             ]
         assert properties == expected, name
         assert "tags" not in rendering.find(VAULT, name).inputs  # no tags, no waivers: none sent
-    # default deployer: smoke, three vault-scoped roles per RBAC vault
+    # default deployer: lifecycle (use, delete, recover), two vault-scoped roles per RBAC vault
     assert sorted(r.name for r in rendering.of_type(ROLE) if r.name.startswith("alpha-kv")) == [
-        "alpha-kv/roles/key-vault-crypto-user@vault/deployer",
-        "alpha-kv/roles/key-vault-reader@vault/deployer",
-        "alpha-kv/roles/key-vault-secrets-user@vault/deployer",
+        "alpha-kv/roles/key-vault-crypto-officer@vault/deployer",
+        "alpha-kv/roles/key-vault-secrets-officer@vault/deployer",
     ]
     assert rendering.stack_outputs["vaults"]["beta-kv"]["keys"] == {}
     assert rendering.stack_outputs["vaults"]["beta-kv"]["secrets"] == {}
@@ -206,9 +207,9 @@ def test_role_assignment_names_are_uuid5_of_what_identifies_the_assignment(rende
     assert reader.inputs["roleAssignmentName"] == role_assignment_name(
         SUBSCRIPTION, "rg-test", "alpha-kv", "vault", "21090545-7ca7-4776-b22c-e363652d74d2", GROUP
     )
-    deployer = first.find(ROLE, "alpha-kv/roles/key-vault-reader@vault/deployer")
+    deployer = first.find(ROLE, "alpha-kv/roles/key-vault-crypto-officer@vault/deployer")
     assert deployer.inputs["roleAssignmentName"] == role_assignment_name(
-        SUBSCRIPTION, "rg-test", "alpha-kv", "vault", "21090545-7ca7-4776-b22c-e363652d74d2", DEPLOYER
+        SUBSCRIPTION, "rg-test", "alpha-kv", "vault", "14b46e9e-c2b7-41b4-b07b-48a6ebf60603", DEPLOYER
     )
     assert len(set(names(first).values())) == len(names(first))
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import runpy
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from vaultspec.byok.material import public_pem
+from vaultspec.byok.transfer import wrap_target_key
+from vaultspec.catalog.keys import IMPORTED_KEY_TYPE
 from vaultspec.engine.recording import Rendering
 from vaultspec.engine.render import render
 
@@ -60,7 +66,7 @@ def test_access_policies_example_has_no_role_assignments():
     policies = rendering.find(VAULT, "ledger").inputs["properties"]["accessPolicies"]
     assert [p["objectId"] for p in policies] == [
         "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
-        "33333333-3333-3333-3333-333333333333",  # the deployer, with its smoke-test permissions
+        "33333333-3333-3333-3333-333333333333",  # the deployer, with its lifecycle permissions
     ]
 
 
@@ -96,3 +102,25 @@ def test_existing_vault_example_adds_a_key_and_a_secret_only():
         "keyId": "https://platform-shared-kv.vault.azure.net/keys/storage-cmk",
         "secretId": "https://platform-shared-kv.vault.azure.net/secrets/webhook-token",
     }
+
+
+def test_byok_example_renders_its_kek_and_after_the_how_to_its_imported_keys(tmp_path):
+    folder = tmp_path / "byok"
+    shutil.copytree(EXAMPLES / "byok", folder, ignore=shutil.ignore_patterns("byok.yaml", "transfer", "private"))
+    assert [r.name for r in run_example(folder).of_type(KEY)] == ["byok-example-kv/keys/kek"]
+    kek = rsa.generate_private_key(65537, 3072).public_key()
+    kid = "https://byok-example-kv.vault.azure.net/keys/kek/0123456789abcdef0123456789abcdef"
+    (folder / "transfer").mkdir()
+    for name, key in (
+        ("signing-rsa", rsa.generate_private_key(65537, 3072)),
+        ("signing-ec", ec.generate_private_key(ec.SECP256R1())),
+    ):
+        (folder / "transfer" / f"{name}.byok").write_bytes(wrap_target_key(key, kek, kid, "tests"))
+        (folder / "transfer" / f"{name}.pub.pem").write_text(public_pem(key))
+    (folder / "byok.yaml").write_text((folder / "kek.yaml").read_text() + (folder / "imports.yaml").read_text())
+    rendering = run_example(folder)
+    (kek_key,) = rendering.of_type(KEY)
+    imported = rendering.of_type(IMPORTED_KEY_TYPE)
+    assert sorted(r.name for r in imported) == ["byok-example-kv/keys/signing-ec", "byok-example-kv/keys/signing-rsa"]
+    assert all(kek_key.urn in r.dependencies and r.inputs["import"]["source"] == "byok" for r in imported)
+    assert os.access(EXAMPLES / "byok" / "howto.sh", os.X_OK)

@@ -63,6 +63,23 @@ def test_the_production_example_passes_every_guardrail(monkeypatch):
     assert json.loads(result.stdout)["violations"] == []
 
 
+def test_plan_says_before_applying_what_the_spec_already_tells(monkeypatch):
+    monkeypatch.setattr("vaultspec.policies.rule.evaluation_time", lambda: 1795824000.0)
+    result = runner.invoke(app, ["plan", str(STACKS / "prod.example.yaml"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        "note: smoke will not reach payments-prod-kv from outside its network: network.publicAccess is disabled, "
+        "so only its private endpoints (and trusted Azure services) reach it; run smoke from inside the vault's "
+        "virtual network (e.g. a pipeline agent with a route to its private endpoint), or set "
+        "network.publicAccess: enabled with the smoke runner's address in network.ipRules"
+    ]
+    warning = next(line for line in result.stderr.splitlines() if ": warning: " in line)
+    match = ERROR_LINE.match(warning)
+    assert match and match["file"].endswith("prod.example.yaml") and "defaults.tenantId" in match["message"]
+    assert json.loads(result.stdout)["violations"] == []  # notes and warnings never touch the JSON contract
+
+
 def test_plan_json_lists_the_rendered_graph_with_parent_urns(dev_plan: dict, dev_rendering: Rendering):
     assert [(r["type"], r["name"]) for r in dev_plan["resources"]] == [
         (r.type, r.name) for r in dev_rendering.resources

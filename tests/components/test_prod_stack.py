@@ -7,13 +7,9 @@ from vaultspec.engine.recording import Rendering
 from .conftest import DEPLOYER, DIAGNOSTICS, KEY, KEY_VAULT, LOCK, ROLE, SECRET, SUBSCRIPTION, VAULT, graph
 
 PROD = "payments-prod-kv"
-SPEC_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+SPEC_TENANT = "00000000-0000-0000-0000-000000000000"  # the example's placeholder (validate warns about it)
 PAYMENTS_API = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 CMK = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
-SUBNET = (
-    "/subscriptions/11111111-2222-4333-8444-555555555555/resourceGroups/rg-network-prod"
-    "/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-apps"
-)
 
 
 def prod_vault_id() -> str:
@@ -24,12 +20,11 @@ def test_prod_example_renders_exactly_this_graph(prod_rendering: Rendering):
     assert graph(prod_rendering) == [
         (KEY_VAULT, PROD, ""),
         (VAULT, PROD, PROD),
+        (ROLE, f"{PROD}/roles/key-vault-crypto-officer@vault/deployer", PROD),
         (ROLE, f"{PROD}/roles/key-vault-crypto-service-encryption-user@keys/storage-cmk/{CMK}", PROD),
         (ROLE, f"{PROD}/roles/key-vault-crypto-user@keys/settlement-signing/{PAYMENTS_API}", PROD),
-        (ROLE, f"{PROD}/roles/key-vault-crypto-user@vault/deployer", PROD),
-        (ROLE, f"{PROD}/roles/key-vault-reader@vault/deployer", PROD),
+        (ROLE, f"{PROD}/roles/key-vault-secrets-officer@vault/deployer", PROD),
         (ROLE, f"{PROD}/roles/key-vault-secrets-user@secrets/db-password/{PAYMENTS_API}", PROD),
-        (ROLE, f"{PROD}/roles/key-vault-secrets-user@vault/deployer", PROD),
         (KEY, f"{PROD}/keys/settlement-signing", PROD),
         (KEY, f"{PROD}/keys/storage-cmk", PROD),
         (KEY, f"{PROD}/keys/token-signing", PROD),
@@ -54,7 +49,7 @@ def test_prod_vault_is_private_and_takes_the_specs_tenant(prod_rendering: Render
             "bypass": "None",
             "defaultAction": "Deny",
             "ipRules": [],
-            "virtualNetworkRules": [{"id": SUBNET, "ignoreMissingVnetServiceEndpoint": False}],
+            "virtualNetworkRules": [],  # Azure ignores firewall rules while public access is disabled
         },
         "enabledForDeployment": False,
         "enabledForDiskEncryption": False,
@@ -69,15 +64,15 @@ def test_prod_stack_protects_vault_and_keys(prod_rendering: Rendering):
     assert prod_rendering.find(SECRET, f"{PROD}/secrets/db-password").options.protect is None
 
 
-def test_smoke_deployer_gets_crypto_user_secrets_user_and_reader(prod_rendering: Rendering):
+def test_lifecycle_deployer_gets_crypto_officer_and_secrets_officer(prod_rendering: Rendering):
     deployer = [r for r in prod_rendering.of_type(ROLE) if r.name.endswith("/deployer")]
     assert {r.inputs["roleDefinitionId"].rsplit("/", 1)[-1] for r in deployer} == {
-        "12338af0-0e69-4776-bea7-57ae8d297424",
-        "4633458b-17de-408a-b874-0445c86b69e6",
-        "21090545-7ca7-4776-b22c-e363652d74d2",
+        "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
+        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
     }
     assert {r.inputs["principalId"] for r in deployer} == {DEPLOYER}
-    assert {r.inputs["description"] for r in deployer} == {"vaultspec deployer (smoke)"}
+    assert {r.inputs["principalType"] for r in deployer} == {"ServicePrincipal"}  # read from the mock's token
+    assert {r.inputs["description"] for r in deployer} == {"vaultspec deployer (lifecycle)"}
 
 
 def test_role_definitions_are_subscription_scoped(prod_rendering: Rendering):

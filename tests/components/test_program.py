@@ -54,9 +54,14 @@ def test_the_project_declares_its_typed_spec_config_and_entry_point():
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "vaultspec"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
-    assert project["config"]["vaultspec:spec"]["type"] == "string"
+    assert project["config"]["vaultspec:spec"] == {
+        "type": "string",
+        "default": "",  # optional for every stack: empty means stacks/<stack>.yaml
+        "description": "Spec file of this stack, relative to this folder (empty, the default, means "
+        "stacks/<stack>.yaml).",
+    }
     entry = (ROOT / "__main__.py").read_text()
     assert "from vaultspec.program import run" in entry and "run(hooks=SmokeHookFactory())" in entry
-    for stack in ("dev", "prod"):
-        text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
-        assert "secure:" not in text and "pulumi config set --secret dbPassword" in text
+    text = (ROOT / "Pulumi.prod.yaml").read_text()
+    assert "secure:" not in text and "pulumi config set --secret dbPassword" in text
+    assert "/Pulumi.dev.yaml" in (ROOT / ".gitignore").read_text().splitlines()  # machine-local (its salt)

@@ -147,4 +147,4 @@ def test_provider_mode_inputs_build_the_same_component():
     rendering = render(lambda: KeyVault("app-kv", args))
     assert rendering.find(VAULT, "app-kv").inputs["properties"]["enableRbacAuthorization"] is True
     assert rendering.find(KEY, "app-kv/keys/k1").inputs["properties"]["keySize"] == 4096
-    assert len(rendering.of_type(ROLE)) == 4  # three for the smoke deployer, one grant
+    assert len(rendering.of_type(ROLE)) == 3  # two for the (lifecycle) deployer, one grant

@@ -117,7 +117,11 @@ def test_backends_are_pluggable(render_vaults: Callable[..., Rendering]):
     backend = RecordingBackend()
     rendering = render_vaults(SMALL, backend=backend, preview=False)
     assert sorted(backend.created) == sorted(r.type for r in rendering.resources if r.custom)
-    assert backend.calls == ["azure-native:authorization:getClientConfig"]
+    # the deploying identity: its ids, and (an RBAC vault) its token, read for its principal type
+    assert sorted(backend.calls) == [
+        "azure-native:authorization:getClientConfig",
+        "azure-native:authorization:getClientToken",
+    ]
     assert rendering.find(VAULT, "alpha-kv").inputs["properties"]["tenantId"] == "aaaaaaaa-0000-0000-0000-000000000001"
     assert rendering.find(KEY, "alpha-kv/keys/k1").outputs["keyUri"] == "https://alpha-kv.vault.azure.net/keys/k1"
 

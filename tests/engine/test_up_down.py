@@ -243,11 +243,20 @@ def test_a_twin_that_is_not_running_is_started_in_the_background(tmp_path, pulum
         stop(data)
 
 
-def test_secret_values_never_appear_in_output_reports_state_config_or_logs(twin, vaultspec, tmp_path):
+def test_secret_values_never_appear_in_output_reports_state_config_events_or_logs(twin, vaultspec, tmp_path):
     spec = write(tmp_path, spec_text("e2e-canary-kv"), "dev-canary.yaml")
-    runs = [vaultspec("up", spec=spec), vaultspec("up", spec=spec), vaultspec("down", spec=spec)]
+    events = tmp_path / "events.jsonl"
+    runs = [
+        vaultspec("up", "--event-log", str(events), spec=spec),
+        vaultspec("up", "--event-log", str(events), spec=spec),
+        vaultspec("down", "--event-log", str(events), spec=spec),
+    ]
     assert [r.code for r in runs] == [0, 0, 0]
-    texts = list(vaultspec.outputs)  # type: ignore[attr-defined]
+    recorded = [json.loads(line) for line in events.read_text().splitlines()]
+    steps = [e for e in recorded if "res_outputs_event" in e]
+    assert any(e["res_outputs_event"]["metadata"]["op"] == "create" for e in steps)  # the engine's own stream
+    assert "[secret]" in events.read_text()  # where a value would be, the engine wrote the mask
+    texts = [*vaultspec.outputs, events.read_text()]  # type: ignore[attr-defined]
     texts += [p.read_text() for p in tmp_path.glob("report-*.json")]
     pulumi_dir = Path(twin.data_dir) / "pulumi"
     files = [p for p in pulumi_dir.rglob("*") if p.is_file() and p.name != "passphrase"]
@@ -287,3 +296,62 @@ def test_stack_outputs_feed_vaultspec_smoke_stack(twin, vaultspec, tmp_path):
     )
     assert smoked.returncode == 0, smoked.stdout + smoked.stderr
     assert json.loads((tmp_path / "smoke.json").read_text())["passed"] is True
+
+
+def test_the_dev_stack_deploys_smokes_clean_and_redeploys_with_no_changes(repo_root, tmp_path, pulumi_cli):
+    """What `make up` runs on a fresh clone: the project's own stacks/dev.yaml, its own data dir and secrets."""
+    project = tmp_path / "project"
+    (project / "stacks").mkdir(parents=True)
+    for name in ("Pulumi.yaml", "__main__.py", "stacks/dev.yaml"):
+        (project / name).write_text((repo_root / name).read_text())
+    (project / ".venv").symlink_to(repo_root / ".venv")
+    data = tmp_path / "dev-twin"
+    env = engine_env(VAULTSPEC_DEV_PARTNER_TOKEN=CANARY_ENV)
+    command = [sys.executable, "-m", "vaultspec", "up", "stacks/dev.yaml", "--data", str(data)]
+    command += ["--secret-from-env", "dbPassword=E2E_DB_PASSWORD"]
+    try:
+        runs = []
+        for index in range(2):
+            report = tmp_path / f"dev-{index}.json"
+            completed = subprocess.run(
+                [*command, "--json", str(report)],
+                cwd=project,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=900,
+                check=False,
+            )
+            assert completed.returncode == 0, completed.stdout + completed.stderr
+            runs.append((completed, json.loads(report.read_text())))
+    finally:
+        stop(data)
+    (first, first_report), (second, second_report) = runs
+    assert first_report["changes"]["create"] == 21
+    assert first_report["smoke"]["passed"] is True
+    assert {v["vault"] for v in first_report["smoke"]["vaults"]} == {"payments-dev-kv", "ledger-dev-kv"}
+    hooks = first_report["hooks"]
+    assert all(hook["passed"] for hook in hooks) and len(hooks) == 9  # a hook per key (5) and secret (4)
+    assert second_report["changes"]["same"] == 21 and second_report["changes"]["create"] == 0
+    assert "up ok: no changes (21 unchanged)" in second.stdout
+    config = (project / "Pulumi.dev.yaml").read_text()
+    assert "dbPassword:\n    secure: v1:" in config  # the stack's own config, as `pulumi config set --secret` writes it
+    for text in (first.stdout, first.stderr, second.stdout, second.stderr, config):
+        assert CANARY_ENV not in text and CANARY_CONFIG not in text
+
+
+def test_a_secret_source_that_is_not_set_stops_up_before_any_write(twin, tmp_path, pulumi_cli):
+    spec = write(tmp_path, spec_text("e2e-unset-kv"), "e2e-unset.yaml")
+    writes_before = len(arm_writes(twin))
+    env = engine_env()
+    del env["E2E_API_TOKEN"]
+    command = [sys.executable, "-m", "vaultspec", "up", str(spec), "--data", twin.data_dir]
+    command += ["--secret-from-env", "dbPassword=E2E_DB_PASSWORD"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (
+        f"{spec}: vault 'e2e-unset-kv': secret 'api-token' reads environment variable E2E_API_TOKEN, which is not set"
+        in done.stderr
+    )
+    assert "nothing was applied" in done.stdout
+    assert len(arm_writes(twin)) == writes_before

@@ -15,6 +15,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 
+from vaultspec.catalog.keys import IMPORTED_KEY_TYPE
 from vaultspec.engine.analyzer import Verdict
 
 STACK = "urn:pulumi:prod::vaultspec::"
@@ -129,6 +130,27 @@ def key(
         dependencies=[owner["urn"]],
         property_dependencies={"vaultName": [owner["urn"]]},
     )
+
+
+def imported_key(
+    name: str = "imported",
+    *,
+    source: str = "byok",
+    owner: dict[str, Any] | None = None,
+    material: str = "[secret]",
+    **properties: Any,
+) -> dict[str, Any]:
+    """vaultspec's ImportedKey as the component renders it: a Key's wire inputs plus its import source."""
+    item = key(name, owner=owner, **properties)
+    item["type"] = IMPORTED_KEY_TYPE
+    item["urn"] = child_urn("payments", IMPORTED_KEY_TYPE, item["name"])
+    item["inputs"].update(
+        vaultUri="https://payments-kv.vault.azure.net",
+        keyUri=f"https://payments-kv.vault.azure.net/keys/{name}",
+        **{"import": {"source": source, "fingerprint": "sha256:abc"}},
+    )
+    item["inputs"]["byok" if source == "byok" else "material"] = "{}" if source == "byok" else material
+    return item
 
 
 def secret(name: str = "db-password", *, value: str = "[secret]", **properties: Any) -> dict[str, Any]:

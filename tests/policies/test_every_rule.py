@@ -18,6 +18,7 @@ from tests.policies.builders import (
     compliant_stack,
     component,
     diagnostic_setting,
+    imported_key,
     key,
     role_assignment,
     secret,
@@ -36,6 +37,11 @@ def _with_vault(item: dict[str, Any]) -> tuple[Stack, int]:
 def _with_key(**properties: Any) -> tuple[Stack, int]:
     owner = vault()
     return [component(), owner, diagnostic_setting(owner), key(owner=owner, **properties)], 3
+
+
+def _with_imported_key(**options: Any) -> tuple[Stack, int]:
+    owner = vault()
+    return [component(), owner, diagnostic_setting(owner), imported_key(owner=owner, **options)], 3
 
 
 def _with_secret(**properties: Any) -> tuple[Stack, int]:
@@ -84,6 +90,8 @@ VIOLATING: dict[str, Callable[[], tuple[Stack, int]]] = {
     "kv-key-ec-curves": lambda: _with_key(kty="EC-HSM", curveName="P-256K"),
     "kv-key-expiry": lambda: _with_key(attributes={"enabled": True}),
     "kv-key-rotation": lambda: _with_key(rotationPolicy={"lifetimeActions": []}),
+    "kv-key-hsm-import-byok": lambda: _with_imported_key(source="material"),
+    "kv-kek-import-only": lambda: _with_key(keyOps=["import", "sign"]),
     "kv-key-not-exportable": lambda: _with_key(attributes={"exportable": True, "expires": int(time.time()) + 30 * DAY}),
     "kv-secret-expiry": lambda: _with_secret(attributes={}),
     "kv-secret-content-type": lambda: _with_secret(contentType=""),

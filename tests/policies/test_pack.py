@@ -47,6 +47,9 @@ EXTRAS = {
     "kv-key-not-exportable": "advisory",
     "kv-preview-api-version": "mandatory",
 }
+# Issue 15 (imported keys and BYOK): mandatory by default.
+KEY_TRANSFER = {"kv-key-hsm-import-byok": "mandatory", "kv-kek-import-only": "mandatory"}
+EXTRAS.update(KEY_TRANSFER)
 STACK_POLICIES = {"kv-diagnostics", "kv-hsm-requires-premium", "kv-rbac-least-privilege"}
 
 

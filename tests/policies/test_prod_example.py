@@ -56,7 +56,7 @@ VARIANTS = [
     ("publicAccess: disabled", "publicAccess: enabled", "kv-public-network-disabled", "advisory"),
     ("defaultAction: Deny", "defaultAction: Allow", "kv-firewall-default-deny", "advisory"),
     ("bypass: None", "bypass: AzureServices", "kv-firewall-default-deny", "advisory"),
-    ("      subnetIds:", "      ipRules: [0.0.0.0/0]\n      subnetIds:", "kv-firewall-ip-rules", "mandatory"),
+    ("      bypass: None\n", "      bypass: None\n      ipRules: [0.0.0.0/0]\n", "kv-firewall-ip-rules", "mandatory"),
     ("    access:\n", "    enabledFor: [deployment]\n    access:\n", "kv-enabled-for-disabled", "advisory"),
     (RSA_3072, RSA_3072.replace("3072", "2048"), "kv-key-rsa-min-size", "mandatory"),
     (RSA_3072, RSA_3072.replace("RSA-HSM", "RSA"), "kv-key-hsm-backed", "advisory"),

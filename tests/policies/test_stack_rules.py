@@ -70,6 +70,16 @@ def test_audit_category_or_all_logs_group_counts(judge, logs):
     assert judge([component(), owner, diagnostic_setting(owner, logs=logs)]) == []
 
 
+@pytest.mark.parametrize(
+    "destination",
+    [{"logAnalyticsDestinationType": "Dedicated"}, {"logAnalyticsDestinationType": "AzureDiagnostics"}, {}],
+    ids=["resource-specific tables", "AzureDiagnostics named", "AzureDiagnostics by default"],
+)
+def test_either_log_analytics_table_counts(judge, destination):
+    owner = vault()
+    assert judge([component(), owner, diagnostic_setting(owner, **destination)]) == []
+
+
 def test_storage_account_is_a_destination_too(judge):
     owner = vault()
     setting = diagnostic_setting(owner, workspaceId=None, storageAccountId="/subscriptions/s/storageAccounts/logs")

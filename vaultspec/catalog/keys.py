@@ -11,12 +11,20 @@ RSA_SIZES = (2048, 3072, 4096)
 EC_CURVES = ("P-256", "P-384", "P-521", "P-256K")
 
 RSA_OPS = ("encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey")
+KEK_OPS = ("import",)  # a key exchange key (BYOK): RSA-HSM, generated in the vault, for nothing but import
+KEK_TYPE = "RSA-HSM"
 EC_OPS = ("sign", "verify")
 KEY_OPS = RSA_OPS
 
 RSA_SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 RSA_ENCRYPTION_ALGORITHMS = ("RSA1_5", "RSA-OAEP", "RSA-OAEP-256")
 EC_SIGNING_ALGORITHM_BY_CURVE = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "P-256K": "ES256K"}
+
+
+# Keys imported through the data plane are vaultspec's own Pulumi resource (a Python dynamic resource).
+IMPORTED_KEY_MODULE = "vaultspec"
+IMPORTED_KEY_NAME = "ImportedKey"
+IMPORTED_KEY_TYPE = f"pulumi-python:dynamic/{IMPORTED_KEY_MODULE}:{IMPORTED_KEY_NAME}"
 
 
 def ops_for_type(key_type: str) -> tuple[str, ...]:

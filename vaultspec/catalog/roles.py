@@ -32,16 +32,32 @@ class BuiltInRole:
         action = data_action.lower()
         return any(fnmatchcase(action, pattern.lower()) for pattern in self.data_actions)
 
+    def grants_under(self, *namespaces: str) -> bool:
+        """True when any data action of the role falls under one of `namespaces` (prefixes such as
+        `Microsoft.KeyVault/vaults/keys/`), or is a wildcard that reaches into one of them.
+
+        Every data action counts, not a sample of verbs: `keys/release/action` alone (Key Vault
+        Crypto Service Release User) is a grant on keys. Azure's patterns use only `*`, which
+        matches any text (slashes included), so a pattern reaches into a namespace exactly when
+        its literal text before the first `*` starts with the namespace, or is itself the start of
+        the namespace (`vaults/*/read` reaches `vaults/keys/read`).
+        """
+        for pattern in (action.lower() for action in self.data_actions):
+            literal, star, _ = pattern.partition("*")
+            for namespace in (n.lower() for n in namespaces):
+                if literal.startswith(namespace) or (star and namespace.startswith(literal)):
+                    return True
+        return False
+
     @property
     def touches_keys(self) -> bool:
-        return any(self.allows(f"Microsoft.KeyVault/vaults/keys/{verb}") for verb in ("read", "sign/action"))
+        """Grants something on keys (a key's rotation policy included), so a key-scoped assignment means something."""
+        return self.grants_under(f"{_KV}/keys/", f"{_KV}/keyrotationpolicies/")
 
     @property
     def touches_secrets(self) -> bool:
-        return any(
-            self.allows(f"Microsoft.KeyVault/vaults/secrets/{verb}")
-            for verb in ("getSecret/action", "readMetadata/action")
-        )
+        """Grants something on secrets, so a secret-scoped assignment means something."""
+        return self.grants_under(f"{_KV}/secrets/")
 
 
 _KV = "Microsoft.KeyVault/vaults"

@@ -1,8 +1,15 @@
 """The default offline backend: answers registrations as Azure Resource Manager would, no network.
 
-ARM ids, vault/key/secret URIs and deterministic versions, what `getClientConfig` returns (the
-deploying identity), generated passwords. `vaultspec plan` renders against it; the apply engine's
-twin backend reuses its identity and id scheme and sends each resource to the twin instead.
+ARM ids, vault/key/secret URIs and deterministic versions, what `getClientConfig` and
+`getClientToken` return (the deploying identity), generated passwords. `vaultspec plan` renders
+against it; the apply engine's twin backend reuses its identity and id scheme and sends each
+resource to the twin instead.
+
+`getClientToken` answers a JWT-shaped token whose claims describe the mock identity the way the
+Microsoft identity platform describes the real one in an ARM token: `tid`, `oid`, `appid`, `ver`
+1.0 and, for a person (`principal_type="User"`), `idtyp: user` with the delegated scope
+`scp: user_impersonation`; for an application or managed identity, `idtyp: app` and no `scp`. It is
+unsigned (`alg: none`): nothing offline verifies it, and it is returned as a secret like any token.
 """
 
 from __future__ import annotations
@@ -12,20 +19,61 @@ import string
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+import jwt
 
 from vaultspec.engine.recording import RenderedResource
 from vaultspec.engine.values import Concealed, reveal
 
+CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
+CLIENT_TOKEN = "azure-native:authorization:getClientToken"
+ARM_AUDIENCE = "https://management.azure.com/"
+TOKEN_ISSUED_AT = 1_767_225_600  # fixed, so renders stay deterministic; nothing offline checks it
+
 
 @dataclass(frozen=True)
 class AzureIdentity:
-    """What `azure-native:authorization:getClientConfig` answers: the deploying identity."""
+    """The deploying identity, as `getClientConfig` and `getClientToken` describe it."""
 
     tenant_id: str = "11111111-1111-1111-1111-111111111111"
     subscription_id: str = "22222222-2222-2222-2222-222222222222"
     object_id: str = "33333333-3333-3333-3333-333333333333"
     client_id: str = "44444444-4444-4444-4444-444444444444"
+    principal_type: Literal["User", "ServicePrincipal"] = "ServicePrincipal"
+
+    def client_config(self) -> dict[str, Any]:
+        """`getClientConfig`'s result (wire names)."""
+        return {
+            "clientId": self.client_id,
+            "objectId": self.object_id,
+            "subscriptionId": self.subscription_id,
+            "tenantId": self.tenant_id,
+        }
+
+    def token_claims(self) -> dict[str, Any]:
+        """The claims of an ARM access token (v1.0) for this identity."""
+        claims: dict[str, Any] = {
+            "aud": ARM_AUDIENCE,
+            "iss": f"https://sts.windows.net/{self.tenant_id}/",
+            "iat": TOKEN_ISSUED_AT,
+            "nbf": TOKEN_ISSUED_AT,
+            "exp": TOKEN_ISSUED_AT + 3600,
+            "tid": self.tenant_id,
+            "oid": self.object_id,
+            "sub": self.object_id,
+            "appid": self.client_id,
+            "ver": "1.0",
+        }
+        if self.principal_type == "User":
+            claims.update(idtyp="user", scp="user_impersonation")
+        else:
+            claims["idtyp"] = "app"
+        return claims
+
+    def client_token(self) -> str:
+        """`getClientToken`'s token: an unsigned JWT carrying `token_claims()`."""
+        return jwt.encode(self.token_claims(), key=None, algorithm="none")
 
 
 class UnsupportedCall(Exception):
@@ -43,14 +91,10 @@ class AzureMockBackend:
         self.identity = identity or AzureIdentity()
 
     def call(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
-        if token == "azure-native:authorization:getClientConfig":
-            return {
-                "clientId": self.identity.client_id,
-                "objectId": self.identity.object_id,
-                "subscriptionId": self.identity.subscription_id,
-                "tenantId": self.identity.tenant_id,
-            }
-        raise UnsupportedCall(f"offline rendering cannot answer the function {token}")
+        answer = identity_function(self.identity, token)
+        if answer is None:
+            raise UnsupportedCall(f"offline rendering cannot answer the function {token}")
+        return answer
 
     def create(self, resource: RenderedResource) -> tuple[str, dict[str, Any]]:
         handler = self._handlers.get(resource.type)
@@ -150,6 +194,43 @@ class AzureMockBackend:
         "azure-native:authorization:ManagementLockByScope": _lock,
         "random:index/randomPassword:RandomPassword": _random_password,
     }
+
+
+def identity_function(identity: AzureIdentity, token: str) -> dict[str, Any] | None:
+    """The answer of a provider function that describes the deploying identity, or None for any other."""
+    if token == CLIENT_CONFIG:
+        return identity.client_config()
+    if token == CLIENT_TOKEN:
+        return {"token": Concealed(identity.client_token())}
+    return None
+
+
+class IdentityFunctions:
+    """A backend that also answers the identity functions from its `identity` when it does not itself.
+
+    The offline apply engine's twin backend answers `getClientConfig` only; the components also ask
+    for `getClientToken` (the deployer's principal type). Both describe the same identity, so any
+    backend that holds one can answer both. (The real engine's twin provider answers them itself.)
+    """
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def create(self, resource: RenderedResource) -> tuple[str, dict[str, Any]]:
+        return self.backend.create(resource)
+
+    def call(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.backend.call(token, args)
+        except UnsupportedCall:
+            identity = getattr(self.backend, "identity", None)
+            answer = identity_function(identity, token) if isinstance(identity, AzureIdentity) else None
+            if answer is None:
+                raise
+            return answer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
 
 
 def _extend(value: Any, extra: dict[str, Any]) -> Any:

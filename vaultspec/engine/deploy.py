@@ -6,12 +6,13 @@
    that are soft-deleted now (a read-only ARM check), which the program creates with `createMode:
    recover` (keys and secrets need nothing: the provider recovers a soft-deleted name when its PUT
    answers 409, as azure-native does);
-2. a preview with the policy pack (and a refresh): a mandatory violation, or a change that would replace
-   a key (Key Vault keeps a deleted key's name, so the "new" key would be the old one recovered), stops
-   here, before any write;
-3. `pulumi up --refresh` with the policy pack enforced by the engine and the smoke hooks firing inside it;
-   when a vault was recovered, a second refresh-and-update converges it onto the spec (a recovered vault
-   comes back as it was deleted);
+2. a preview with the policy pack (and a refresh): a mandatory violation, a secret whose source (config,
+   environment) is not set, or a change that would replace a key (Key Vault keeps a deleted key's name,
+   so the "new" key would be the old one recovered) stops here, before any write;
+3. `pulumi up --refresh` with the policy pack enforced by the engine and the smoke hooks firing inside it
+   (skipped when the preview found nothing to change: the update would change nothing either); when a
+   vault was recovered, a second refresh-and-update converges it onto the spec (a recovered vault comes
+   back as it was deleted);
 4. the stack outputs, for `vaultspec smoke`.
 
 `destroy()` is `vaultspec down`: protected resources are refused before the engine runs.
@@ -26,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
+from pulumi.automation import OpType
 
+from vaultspec.components.secrets import UNKNOWN_IN_PREVIEW
 from vaultspec.engine.events import Action, ResourceChange, RunLog
 from vaultspec.engine.workspace import ConfigSetting, TwinWorkspace, WorkspaceError
 from vaultspec.spec.model import Spec
@@ -49,6 +52,7 @@ class Deployment:
     warnings: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     blocked: bool = False  # stopped by the preview gate (policy or an unsafe replacement): nothing written
+    missing: list[str] = field(default_factory=list)  # secret sources the preview could not read: nothing written
 
     @property
     def succeeded(self) -> bool:
@@ -80,10 +84,6 @@ def soft_deleted_vaults(workspace: TwinWorkspace, spec: Spec) -> list[str]:
     return found
 
 
-def _run_log(listener: Listener | None) -> RunLog:
-    return RunLog(listener)
-
-
 def _command_errors(error: auto.CommandError, log: RunLog) -> list[str]:
     errors = log.errors()
     if errors:
@@ -101,6 +101,7 @@ def deploy(
     refresh: bool = True,
     listener: Listener | None = None,
     on_output: Callable[[str], None] | None = None,
+    event_log: Path | None = None,
 ) -> Deployment:
     """Preview, gate, update (see the module docstring); never raises for a failed run (see `.errors`)."""
     stack = workspace.stack()
@@ -109,9 +110,9 @@ def deploy(
     packs = [str(POLICY_PACK)]
     pack_configs = [str(policy_config.resolve())] if policy_config else None
     result = Deployment()
-    gate = RunLog()
+    gate = RunLog(record=event_log)
     try:
-        stack.preview(
+        preview = stack.preview(
             policy_packs=packs,
             policy_pack_configs=pack_configs,
             refresh=refresh,
@@ -123,13 +124,25 @@ def deploy(
         result.blocked = any(v.blocking for v in gate.verdicts)
         result.errors = [] if result.blocked else _command_errors(error, gate)
         return result
+    finally:
+        gate.close()
     result.verdicts = gate.verdicts
+    result.missing = [w.removesuffix(UNKNOWN_IN_PREVIEW) for w in gate.warnings() if w.endswith(UNKNOWN_IN_PREVIEW)]
+    if result.missing:
+        result.blocked = True
+        result.errors = list(result.missing)
+        return result
     replaced_keys = [c for c in gate.changes.values() if c.type == KEY_TYPE and c.action == Action.REPLACE]
     if replaced_keys:
         result.blocked = True
         result.errors = [_key_replacement_refusal(c, gate.changed_paths.get(c.urn, [])) for c in replaced_keys]
         return result
-    log = _run_log(listener)
+    if not recover and {getattr(op, "value", op) for op in preview.change_summary} <= {OpType.SAME.value}:
+        # The engine's preview (refreshed) found nothing to do: the update would change nothing either.
+        result.changes, result.counts = list(gate.changes.values()), gate.counts()
+        result.outputs = {name: value.value for name, value in stack.outputs().items() if not value.secret}
+        return result
+    log = RunLog(listener, record=event_log)
     passes = 2 if recover else 1
     try:
         for _ in range(passes):
@@ -144,6 +157,7 @@ def deploy(
     except auto.CommandError as error:
         result.errors = _command_errors(error, log)
     finally:
+        log.close()
         workspace.set_config(stack, [ConfigSetting(RECOVER_KEY, "[]", secret=False)])
     result.changes = list(log.changes.values())
     result.counts = log.counts()
@@ -177,7 +191,7 @@ def protected_resources(stack: auto.Stack) -> list[str]:
     return sorted(protected)
 
 
-def destroy(workspace: TwinWorkspace, *, listener: Listener | None = None) -> Deployment:
+def destroy(workspace: TwinWorkspace, *, listener: Listener | None = None, event_log: Path | None = None) -> Deployment:
     """Delete everything the stack holds, newest first, as the engine orders it."""
     stack = workspace.stack()
     result = Deployment()
@@ -189,11 +203,13 @@ def destroy(workspace: TwinWorkspace, *, listener: Listener | None = None) -> De
             "for this stack and run `vaultspec up` first (Pulumi refuses to delete protected resources too)"
         ]
         return result
-    log = _run_log(listener)
+    log = RunLog(listener, record=event_log)
     try:
         stack.destroy(on_event=log.on_event, show_secrets=False)
     except auto.CommandError as error:
         result.errors = _command_errors(error, log)
+    finally:
+        log.close()
     result.changes = list(log.changes.values())
     result.counts = log.counts()
     return result

@@ -9,11 +9,13 @@ secrets in events ("[secret]") and none of this keeps inputs or outputs, so noth
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import Any, TextIO
 
 from pulumi.automation import EngineEvent, OpType
 from pydantic import BaseModel
@@ -85,10 +87,28 @@ def _type(urn: str) -> str:
     return urn.split("::")[2].rsplit("$", 1)[-1] if urn.count("::") >= 3 else ""
 
 
-class RunLog:
-    """Collects one engine run; thread-safe, and `listener` sees each step as it starts and ends."""
+def plain_event(value: Any) -> Any:
+    """An engine event as plain JSON data (the shape the CLI's event log has, in the SDK's names)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): plain_event(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_event(v) for v in value]
+    if hasattr(value, "__dict__"):
+        return {k: plain_event(v) for k, v in vars(value).items() if v is not None}
+    return value
 
-    def __init__(self, listener: Callable[[str, str, str], None] | None = None) -> None:
+
+class RunLog:
+    """Collects one engine run; thread-safe, and `listener` sees each step as it starts and ends.
+
+    With `record`, every event is also appended to that file as one JSON line (`vaultspec up --event-log`):
+    the engine's own stream, in which it has already masked every secret as "[secret]".
+    """
+
+    def __init__(self, listener: Callable[[str, str, str], None] | None = None, record: Path | None = None) -> None:
+        self._record: TextIO | None = record.open("a", encoding="utf-8") if record else None
         self.changes: dict[str, ResourceChange] = {}
         self.verdicts: list[Verdict] = []
         self.hooks: list[HookResult] = []
@@ -100,8 +120,14 @@ class RunLog:
 
     # -- feeding ----------------------------------------------------------------------------------
 
+    def close(self) -> None:
+        if self._record is not None:
+            self._record.close()
+
     def on_event(self, event: EngineEvent) -> None:
         with self._lock:
+            if self._record is not None:
+                self._record.write(json.dumps(plain_event(event)) + "\n")
             if event.resource_pre_event is not None:
                 self._step(event.resource_pre_event.metadata, "started")
             elif event.res_outputs_event is not None:

@@ -245,6 +245,18 @@ def policy_summary(violations: Sequence[Verdict]) -> Text:
     return Text(f"policy: {blocking} blocking (mandatory), {others} advisory, {waived} waived")
 
 
+def spec_notes(path: Path) -> list[str]:
+    """What the spec itself tells before anything is applied: its warnings (`FILE:LINE:COL: warning: ...`)
+    and the vaults smoke will not reach from outside their network (`note: ...`)."""
+    from vaultspec.smoke.reach import before_apply
+    from vaultspec.spec import check_spec
+
+    checked = check_spec(path)
+    notes = [str(warning) for warning in checked.warnings]
+    notes += [f"note: {verdict.note(name)}" for name, verdict in before_apply(checked.spec).items()]
+    return notes
+
+
 def plan_command(
     path: Annotated[Path, typer.Argument(help="The stack's spec file (stacks/<stack>.yaml).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
@@ -278,6 +290,8 @@ def plan_command(
         raise typer.Exit(EXIT_SPEC_ERROR) from None
     for warning in rendering.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for line in spec_notes(path):
+        typer.echo(line, err=True)
     if json_output:
         typer.echo(json.dumps(plan_document(rendering, violations), indent=2, sort_keys=True))
     else:

@@ -42,7 +42,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import register_stack_transformation, run_in_stack, wait_for_rpcs
 
-from vaultspec.engine.azure_mock import AzureMockBackend
+from vaultspec.engine.azure_mock import AzureMockBackend, IdentityFunctions
 from vaultspec.engine.recording import Backend, RecordingEngine, RecordingMonitor, Rendering, ordered
 from vaultspec.engine.stackconfig import StackConfig, apply_environment, project_name, read_stack_config
 
@@ -76,7 +76,7 @@ def render(
                 stack,
                 config or StackConfig(),
                 preview,
-                backend or AzureMockBackend(),
+                IdentityFunctions(backend) if backend is not None else AzureMockBackend(),
                 root_directory,
                 organization,
             )

@@ -27,13 +27,14 @@ from rich.console import Console
 from rich.table import Table
 
 from vaultspec.engine.events import Action, HookResult, ResourceChange
-from vaultspec.spec import SpecError, load_spec
+from vaultspec.smoke.options import TWIN_RBAC_WAIT_S
+from vaultspec.smoke.reach import before_apply
+from vaultspec.spec import SpecError, check_spec
 
 EXIT_FAILED = 1
 EXIT_SPEC_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
 DEFAULT_DATA_DIR = Path(".vaultspec/twin")
-TWIN_RBAC_WAIT_S = 5.0  # the twin applies role assignments at once; Azure needs minutes (smoke's default)
 
 
 class UpReport(BaseModel):
@@ -143,6 +144,7 @@ def _workspace(path: Path, stack: str | None, data: Path, project: Path | None, 
 DATA = typer.Option("--data", help="The twin's data directory (the Pulumi backend and passphrase live there too).")
 STACK = typer.Option("--stack", help="The stack (default: the spec file's name).")
 PROJECT = typer.Option("--project", help="The Pulumi project (default: the nearest Pulumi.yaml above the spec).")
+EVENT_LOG = typer.Option("--event-log", help="Append the engine's event stream here (JSON lines, secrets masked).")
 
 
 def up_command(
@@ -165,9 +167,10 @@ def up_command(
     refresh: Annotated[
         bool, typer.Option("--refresh/--no-refresh", help="Refresh the state from the twin first (repairs drift).")
     ] = True,
+    event_log: Annotated[Path | None, EVENT_LOG] = None,
 ) -> None:
     """Preview, policy-check and apply a spec to the twin with the Pulumi engine, then smoke-test it."""
-    from vaultspec.cli import known_policy_names, report_spec_error
+    from vaultspec.cli import known_policy_names, report_problems, report_spec_error
     from vaultspec.engine.deploy import deploy
     from vaultspec.engine.plan import policy_summary, violations_table
     from vaultspec.engine.progress import StepView
@@ -178,10 +181,14 @@ def up_command(
     console = Console(highlight=False)
     report = UpReport(command="up", spec=str(path), stack=stack or path.stem, passed=False)
     try:
-        spec = load_spec(path, known_policy_names())
+        checked = check_spec(path, known_policy_names(), stack=report.stack)
     except SpecError as error:
         report_spec_error(error)
         raise typer.Exit(EXIT_SPEC_ERROR) from None
+    report_problems(checked.warnings)
+    spec = checked.spec
+    for name, verdict in before_apply(spec, twin=True).items():
+        console.print(f"note: {verdict.note(name)}")
     if policy_config is not None and not policy_config.is_file():
         typer.echo(f"{policy_config}: no such policy config file", err=True)
         raise typer.Exit(EXIT_SPEC_ERROR)
@@ -195,7 +202,13 @@ def up_command(
         }
         with StepView(console, f"vaultspec up: {report.stack}") as view:
             result = deploy(
-                workspace, spec, settings, policy_config=policy_config, refresh=refresh, listener=view.on_step
+                workspace,
+                spec,
+                settings,
+                policy_config=policy_config,
+                refresh=refresh,
+                listener=view.on_step,
+                event_log=event_log,
             )
     except (WorkspaceError, ToolchainError) as error:
         typer.echo(f"{path}: {error}", err=True)
@@ -209,6 +222,13 @@ def up_command(
         console.print("[bold red]up: a mandatory policy is violated; nothing was applied[/bold red]")
         _write_reports(report, json_path, None, [])
         raise typer.Exit(EXIT_POLICY_VIOLATION)
+    if result.missing:
+        for message in result.missing:
+            typer.echo(f"{path}: {message}", err=True)
+        console.print("[bold red]up: secrets the spec reads are not set; nothing was applied[/bold red]")
+        report.errors = result.missing
+        _write_reports(report, json_path, None, [])
+        raise typer.Exit(EXIT_SPEC_ERROR)
     _report_run(report, result, console)
     smoke_reports = _smoke(spec, result.outputs, workspace.twin, console) if result.succeeded and smoke else []
     if smoke_reports:
@@ -230,6 +250,7 @@ def down_command(
     stack: Annotated[str | None, STACK] = None,
     project: Annotated[Path | None, PROJECT] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+    event_log: Annotated[Path | None, EVENT_LOG] = None,
 ) -> None:
     """Remove what `vaultspec up` made for this spec: `pulumi destroy` of its stack (newest first)."""
     from vaultspec.engine.deploy import destroy
@@ -247,7 +268,7 @@ def down_command(
             "subscriptionId": workspace.twin.subscription_id,
         }
         with StepView(console, f"vaultspec down: {report.stack}") as view:
-            result = destroy(workspace, listener=view.on_step)
+            result = destroy(workspace, listener=view.on_step, event_log=event_log)
     except (WorkspaceError, ToolchainError) as error:
         typer.echo(f"{path}: {error}", err=True)
         raise typer.Exit(EXIT_SPEC_ERROR) from None

@@ -42,7 +42,7 @@ import pulumi
 from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
-from vaultspec.smoke.options import SmokeOptions
+from vaultspec.smoke.options import SmokeOptions, default_options
 from vaultspec.smoke.runner import run_smoke
 from vaultspec.spec.model import Key, Secret, Vault
 
@@ -94,7 +94,7 @@ class SmokeHooks:
     ) -> None:
         self.vault = vault
         self.name = name
-        self.options = options or SmokeOptions()
+        self.options = options or default_options()
         self.credential = credential
         self.vault_url = vault_url
         self.dns_suffix = dns_suffix

@@ -63,7 +63,7 @@ def _window_note(spec: Key) -> str:
     return f"outside the declared validity window (notBefore {iso(spec.not_before)}, expires {iso(spec.expires)})"
 
 
-async def _key(session: VaultSession, spec: Key) -> KeyVaultKey:
+async def key_for_checks(session: VaultSession, spec: Key) -> KeyVaultKey:
     """The key for dependent checks; its absence is reported once, by `exists`."""
     try:
         return await session.key(spec.name)
@@ -82,7 +82,7 @@ async def check_exists(session: VaultSession, spec: Key) -> str:
 
 
 async def check_type(session: VaultSession, spec: Key) -> str:
-    kty = _kty(await _key(session, spec))
+    kty = _kty(await key_for_checks(session, spec))
     if kty == spec.type:
         return f"kty {kty}" + (" (HSM-protected)" if kty.endswith("-HSM") else "")
     if spec.type.endswith("-HSM") and kty == spec.type.removesuffix("-HSM"):
@@ -91,7 +91,7 @@ async def check_type(session: VaultSession, spec: Key) -> str:
 
 
 async def check_size(session: VaultSession, spec: Key) -> str:
-    key = await _key(session, spec)
+    key = await key_for_checks(session, spec)
     if not _kty(key).startswith("RSA"):
         raise CheckFailed(f"declared an RSA key of {spec.effective_size} bits; the vault's key is {_kty(key)}")
     bits = public_key.key_size_bits(key.key)
@@ -101,7 +101,7 @@ async def check_size(session: VaultSession, spec: Key) -> str:
 
 
 async def check_curve(session: VaultSession, spec: Key) -> str:
-    key = await _key(session, spec)
+    key = await key_for_checks(session, spec)
     crv = str(getattr(key.key.crv, "value", key.key.crv)) if key.key.crv else None
     if crv != spec.effective_curve:
         raise CheckFailed(f"declared curve {spec.effective_curve}; the vault's key has {crv or 'no curve'}")
@@ -109,7 +109,7 @@ async def check_curve(session: VaultSession, spec: Key) -> str:
 
 
 async def check_ops(session: VaultSession, spec: Key) -> str:
-    actual = {str(getattr(op, "value", op)) for op in (await _key(session, spec)).key_operations or []}
+    actual = {str(getattr(op, "value", op)) for op in (await key_for_checks(session, spec)).key_operations or []}
     declared = set(spec.ops)
     if actual == declared:
         return f"key_ops exactly as declared: {', '.join(sorted(declared))}"
@@ -122,14 +122,14 @@ async def check_ops(session: VaultSession, spec: Key) -> str:
 
 
 async def check_enabled(session: VaultSession, spec: Key) -> str:
-    enabled = bool((await _key(session, spec)).properties.enabled)
+    enabled = bool((await key_for_checks(session, spec)).properties.enabled)
     if enabled != spec.enabled:
         raise CheckFailed(f"declared enabled={str(spec.enabled).lower()}; the vault says {str(enabled).lower()}")
     return f"enabled={str(enabled).lower()} as declared"
 
 
 async def check_dates(session: VaultSession, spec: Key) -> str:
-    props = (await _key(session, spec)).properties
+    props = (await key_for_checks(session, spec)).properties
     return declared_dates(spec.expires, spec.not_before, props.expires_on, props.not_before)
 
 
@@ -154,7 +154,7 @@ async def check_rotation_policy(session: VaultSession, spec: Key) -> str:
 
     Key Vault gives every key a default policy with a Notify action, so an undeclared Notify is accepted.
     """
-    await _key(session, spec)
+    await key_for_checks(session, spec)
     policy = await session.keys.get_key_rotation_policy(spec.name)
     actions: list[tuple[str, str, str]] = []
     for action in policy.lifetime_actions or []:
@@ -198,7 +198,7 @@ async def check_rotation_policy(session: VaultSession, spec: Key) -> str:
 
 
 async def check_signatures(session: VaultSession, spec: Key, alg: str) -> str:
-    key = await _key(session, spec)
+    key = await key_for_checks(session, spec)
     public = public_key.public_key_of(key.key)
     if "sign" not in spec.ops:
         bogus = os.urandom(public_key.signature_length(public))
@@ -224,7 +224,7 @@ async def check_signatures(session: VaultSession, spec: Key, alg: str) -> str:
 
 async def check_round_trip(session: VaultSession, spec: Key, pair: tuple[str, str], alg: str) -> str:
     forward_op, backward_op = pair
-    key = await _key(session, spec)
+    key = await key_for_checks(session, spec)
     public = public_key.public_key_of(key.key)
     forward = session.encrypt if forward_op == "encrypt" else session.wrap_key
     backward = session.decrypt if backward_op == "decrypt" else session.unwrap_key
@@ -284,7 +284,7 @@ def operation_body(spec: Key, key: KeyVaultKey, op: str) -> dict[str, str]:
 
 
 async def check_drift(session: VaultSession, spec: Key, op: str) -> str:
-    key = await _key(session, spec)
+    key = await key_for_checks(session, spec)
     try:
         await session.remote(key, op, operation_body(spec, key, op))
     except VaultError as refusal:
@@ -301,7 +301,7 @@ async def check_drift(session: VaultSession, spec: Key, op: str) -> str:
 
 
 async def check_disabled_refuses(session: VaultSession, spec: Key) -> str:
-    key = await _key(session, spec)
+    key = await key_for_checks(session, spec)
     op = spec.ops[0]
     try:
         await session.remote(key, op, operation_body(spec, key, op))

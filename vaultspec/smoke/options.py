@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -10,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_RBAC_WAIT_S = 120.0
+RBAC_WAIT_VARIABLE = "VAULTSPEC_SMOKE_RBAC_WAIT_S"  # vaultspec up sets it for the twin's engine runs
+TWIN_RBAC_WAIT_S = 5.0  # the twin applies role assignments at once; Azure needs minutes (the default)
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,12 @@ class SmokeOptions(BaseModel):
         "with identity_config={'object_id': principal}.",
     )
     on_event: Callable[[SmokeEvent], None] | None = Field(None, description="Progress callback (sync, quick).")
+
+
+def default_options() -> SmokeOptions:
+    """The defaults, with the RBAC wait from VAULTSPEC_SMOKE_RBAC_WAIT_S when the environment sets one."""
+    wait = os.environ.get(RBAC_WAIT_VARIABLE)
+    try:
+        return SmokeOptions(rbac_wait=float(wait)) if wait else SmokeOptions()
+    except ValueError:
+        return SmokeOptions()

@@ -1,5 +1,9 @@
 """`run_smoke`: plan every check of one vault, run them with bounded concurrency, report in spec order.
 
+Before the checks, one probe asks whether the vault lets this machine in at all (`reach.py`): when the
+network refuses it, the report holds one failed finding (`vault` / `reachable`) saying why and what to
+do, and every planned check is skipped under it, instead of each check failing with the same 403.
+
 Each check is its own task, at most `options.concurrency` at a time, with its own `WaitLedger`
 (context variable) so the retry policy books 429 / RBAC-403 waits on the check that caused them;
 the wait is appended to the check's detail. Checks of one key or secret share a single read of it.
@@ -28,10 +32,12 @@ from vaultspec.smoke.check import Check, CheckFailed, CheckSkipped
 from vaultspec.smoke.grants import default_principal_credential, grant_checks
 from vaultspec.smoke.keys import key_checks
 from vaultspec.smoke.options import SmokeEvent, SmokeOptions
+from vaultspec.smoke.reach import REACH_CHECK, REACH_OBJECT, Unreachable, probe
 from vaultspec.smoke.results import CheckResult, SmokeReport
 from vaultspec.smoke.retry import CURRENT_LEDGER, RetrySettings, WaitLedger
 from vaultspec.smoke.secrets import secret_checks
 from vaultspec.smoke.session import SharedTransport, VaultError, VaultSession
+from vaultspec.smoke.transfer import transfer_checks
 from vaultspec.spec.model import Vault
 
 MAX_DETAIL = 500
@@ -61,7 +67,7 @@ def plan_checks(
     environ = options.environ if options.environ is not None else os.environ
     checks: list[Check] = []
     for key in vault.keys:
-        checks += key_checks(deployer, key)
+        checks += key_checks(deployer, key) + transfer_checks(deployer, key, environ)
     for secret in vault.secrets:
         checks += secret_checks(deployer, secret, environ)
     if options.only is not None:
@@ -114,6 +120,24 @@ async def run_checks(checks: list[Check], concurrency: int, emit: Callable[[Smok
     return list(await asyncio.gather(*(_run_one(c, gate, emit) for c in checks)))
 
 
+def unreachable_results(
+    verdict: Unreachable, checks: list[Check], emit: Callable[[SmokeEvent], None]
+) -> list[CheckResult]:
+    """One failed finding for the unreachable vault, then every planned check skipped under it."""
+    emit(SmokeEvent("planned", total=len(checks) + 1))
+    finding = CheckResult(
+        object=REACH_OBJECT, check=REACH_CHECK, status="failed", detail=str(verdict)[:MAX_DETAIL], ms=0
+    )
+    skipped = f"not run: the vault is unreachable from here (see {REACH_OBJECT} {REACH_CHECK})"
+    results = [
+        finding,
+        *(CheckResult(object=c.object, check=c.name, status="skipped", detail=skipped, ms=0) for c in checks),
+    ]
+    for result in results:
+        emit(SmokeEvent("finished", result.object, result.check, status=result.status))
+    return results
+
+
 def _is_localhost(url: str) -> bool:
     return localhost.is_localhost_name(urlsplit(url).hostname)
 
@@ -154,7 +178,11 @@ async def run_smoke(
 
     try:
         checks = plan_checks(vault_spec, deployer, options, principal_session)
-        results = await run_checks(checks, options.concurrency, emit)
+        verdict = await probe(deployer, vault_spec.network, twin=_is_localhost(vault_url)) if checks else None
+        if verdict is None:
+            results = await run_checks(checks, options.concurrency, emit)
+        else:
+            results = unreachable_results(verdict, checks, emit)
     finally:
         await _close(deployer, *principals.values())
         for session in principals.values():

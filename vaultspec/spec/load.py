@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from vaultspec.spec.errors import Problem, SpecError
+from vaultspec.spec.advice import spec_warnings
+from vaultspec.spec.errors import Problem, Severity, SpecError
 from vaultspec.spec.model import Key, Secret, Spec, Vault, merge_defaults
 from vaultspec.spec.rules import Finding, duplicate_names, key_rules, secret_rules, spec_rules, vault_rules
 from vaultspec.spec.yamlsource import Document, PathKey, SourceMap, read_yaml
@@ -18,15 +20,32 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 _MERGED_FIELDS = ("location", "resourceGroup", "tenantId")
 
 
-def load_spec(path: Path | str, known_policies: Iterable[str] | None = None) -> Spec:
-    """Load and validate one spec file; raise `SpecError` listing every problem."""
+@dataclass(frozen=True)
+class CheckedSpec:
+    """A valid spec and its warnings (`vaultspec.spec.advice`), which never make it invalid."""
+
+    spec: Spec
+    warnings: list[Problem]
+
+
+def check_spec(path: Path | str, known_policies: Iterable[str] | None = None, stack: str | None = None) -> CheckedSpec:
+    """Load and validate one spec file with its warnings; raise `SpecError` listing every error.
+
+    `stack` (default: the file's stem, as `stacks/<stack>.yaml`) decides the stack-dependent warnings.
+    """
     path = Path(path)
     known = frozenset(known_policies) if known_policies is not None else None
     document = read_yaml(path)
     spec, problems = _validate(document, known)
     if problems or spec is None:
         raise SpecError(problems)
-    return spec
+    findings = spec_warnings(spec, stack if stack is not None else path.stem)
+    return CheckedSpec(spec, sorted(_findings(findings, document.source, (), "warning")))
+
+
+def load_spec(path: Path | str, known_policies: Iterable[str] | None = None) -> Spec:
+    """Load and validate one spec file; raise `SpecError` listing every problem."""
+    return check_spec(path, known_policies).spec
 
 
 def spec_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -41,31 +60,41 @@ def spec_files(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
-def load_specs(paths: Iterable[Path | str], known_policies: Iterable[str] | None = None) -> dict[Path, Spec]:
-    """Load many files, collecting the problems of all of them before raising."""
+def check_specs(paths: Iterable[Path | str], known_policies: Iterable[str] | None = None) -> dict[Path, CheckedSpec]:
+    """Load many files, collecting the errors of all of them before raising (with the valid files' warnings)."""
     problems: list[Problem] = []
-    specs: dict[Path, Spec] = {}
+    checked: dict[Path, CheckedSpec] = {}
     files = spec_files(paths)
     if not files:
         raise SpecError.single(", ".join(str(p) for p in paths) or ".", "no spec files (*.yaml, *.yml) found")
     for file in files:
         try:
-            specs[file] = load_spec(file, known_policies)
+            checked[file] = check_spec(file, known_policies)
         except SpecError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise SpecError(problems)
-    return specs
+        raise SpecError(problems, [w for c in checked.values() for w in c.warnings])
+    return checked
+
+
+def load_specs(paths: Iterable[Path | str], known_policies: Iterable[str] | None = None) -> dict[Path, Spec]:
+    """Load many files, collecting the problems of all of them before raising."""
+    return {path: checked.spec for path, checked in check_specs(paths, known_policies).items()}
 
 
 def _validate(document: Document, known: frozenset[str] | None) -> tuple[Spec | None, list[Problem]]:
     source = document.source
     try:
-        spec = Spec.model_validate(document.data)
+        spec = Spec.model_validate(document.data, context=_context(source))
     except ValidationError as exc:
         problems = list(_dedupe(_pydantic_problems(exc, source, Spec, document.data)))
         return None, problems + list(_rules_for_valid_parts(document, known))
     return spec, list(_findings(spec_rules(spec, known), source, ()))
+
+
+def _context(source: SourceMap) -> dict[str, Any]:
+    """Validation context: files a spec names (BYOK blobs, public keys) are relative to the spec file."""
+    return {"spec_dir": Path(source.file).resolve().parent}
 
 
 def _rules_for_valid_parts(document: Document, known: frozenset[str] | None) -> Iterator[Problem]:
@@ -86,7 +115,7 @@ def _rules_for_valid_parts(document: Document, known: frozenset[str] | None) -> 
     for index, raw in enumerate(data["vaults"]):
         merged = merge_defaults(raw, data.get("defaults"))
         try:
-            vault = Vault.model_validate(merged)
+            vault = Vault.model_validate(merged, context=_context(document.source))
         except ValidationError:
             yield from _rules_for_valid_objects(merged, document.source, ("vaults", index))
             continue
@@ -104,17 +133,19 @@ def _rules_for_valid_objects(raw: Any, source: SourceMap, prefix: PathKey) -> It
             continue
         for index, item in enumerate(items):
             try:
-                valid = model.model_validate(item)
+                valid = model.model_validate(item, context=_context(source))
             except ValidationError:
                 continue
             yield from _findings(rules(valid), source, (*prefix, field, index))
 
 
-def _findings(findings: Iterable[Finding], source: SourceMap, prefix: PathKey) -> Iterator[Problem]:
+def _findings(
+    findings: Iterable[Finding], source: SourceMap, prefix: PathKey, severity: Severity = "error"
+) -> Iterator[Problem]:
     for path, message in findings:
         full = (*prefix, *path)
         pos = source.value_at(full)
-        yield Problem(source.file, pos.line, pos.col, f"{dotted(full)}: {message}")
+        yield Problem(source.file, pos.line, pos.col, f"{dotted(full)}: {message}", severity)
 
 
 def _pydantic_problems(exc: ValidationError, source: SourceMap, model: type[BaseModel], data: Any) -> Iterator[Problem]:

@@ -8,9 +8,10 @@ because a typo must never be silently ignored. Rules that span several fields li
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from vaultspec.catalog.permissions import (
@@ -71,6 +72,14 @@ class Network(SpecModel):
     )
     ip_rules: list[IpRule] = Field(default_factory=list, description="IPv4 addresses or CIDR ranges allowed in.")
     subnet_ids: list[SubnetId] = Field(default_factory=list, description="Virtual network subnets allowed in.")
+    ignore_missing_vnet_service_endpoint: bool = Field(
+        False,
+        description=(
+            "false (default): ARM rejects the deployment when a subnet in subnetIds lacks the Microsoft.KeyVault "
+            "service endpoint, so a rule that cannot work is never saved. true: ARM saves the rule anyway; it "
+            "admits nothing until the network team enables the endpoint on the subnet."
+        ),
+    )
 
 
 class Grant(SpecModel):
@@ -131,16 +140,22 @@ class Access(SpecModel):
         description="Permission model; one per vault, never both (Azure ignores access policies on RBAC vaults)."
     )
     grants: list[Grant] = Field(default_factory=list, description="Data-plane grants.")
-    deployer: Literal["smoke", "lifecycle", "none"] = Field(
-        "smoke",
+    deployer: Literal["lifecycle", "smoke", "none"] = Field(
+        "lifecycle",
         description=(
-            "Data-plane rights for the deploying identity: 'smoke' (read and use keys and secrets, read "
-            "rotation policies), 'lifecycle' (smoke + delete and recover, which pulumi-azure-native needs to "
-            "delete keys and secrets), or 'none'."
+            "Data-plane rights for the deploying identity: 'lifecycle' (default: use, read, delete and recover "
+            "keys and secrets; pulumi-azure-native deletes keys and secrets through the data plane, and vaultspec "
+            "recovers soft-deleted ones), 'smoke' (least privilege: use and read only, so removing or replacing a "
+            "key or secret fails with 403), or 'none'."
         ),
     )
-    deployer_principal_type: Literal["User", "Group", "ServicePrincipal"] = Field(
-        "ServicePrincipal", description="principalType of the deploying identity's role assignments."
+    deployer_principal_type: Literal["User", "ServicePrincipal"] | None = Field(
+        None,
+        description=(
+            "principalType of the deploying identity's role assignments. Leave it out: it is read from the "
+            "deploying identity's token (a person after `az login` is a User, a pipeline's service principal or "
+            "managed identity a ServicePrincipal), so one spec serves both."
+        ),
     )
 
 
@@ -152,7 +167,84 @@ class Rotation(SpecModel):
 
 
 KeyType = Literal["RSA", "RSA-HSM", "EC", "EC-HSM"]
-KeyOp = Literal["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
+KeyOp = Literal["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey", "import"]
+
+
+_IMPORT_SOURCES = ("byok", "from_config", "from_env")
+_SECRET_SOURCES = ("from_config", "from_env", "generate")
+
+
+def chosen_source(model: BaseModel, fields: tuple[str, ...]) -> str:
+    """The YAML name of the one source field that is set; ValueError naming the choices unless exactly one is."""
+    chosen = [to_camel(name) for name in fields if getattr(model, name) is not None]
+    if len(chosen) != 1:
+        names = [to_camel(name) for name in fields]
+        raise ValueError(f"choose exactly one of {', '.join(names[:-1])} or {names[-1]}")
+    return chosen[0]
+
+
+def _relative_to_spec(value: str | None, info: ValidationInfo) -> str | None:
+    """A file the spec names, resolved against the spec file's folder (the loader passes it as context)."""
+    if value is None:
+        return None
+    base = (info.context or {}).get("spec_dir")
+    path = Path(value)
+    return str(path if path.is_absolute() or base is None else Path(base) / path)
+
+
+class KeyImport(SpecModel):
+    """Where an imported key's material comes from: exactly one of byok, fromConfig or fromEnv."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["byok", "kek"]}, {"required": ["fromConfig"]}, {"required": ["fromEnv"]}]
+        }
+    )
+
+    byok: str | None = Field(
+        None,
+        description=(
+            "A .byok key transfer blob from an HSM vendor's BYOK tool (path relative to the spec file; safe to "
+            "commit: it is encrypted for the vault's KEK). RSA-HSM / EC-HSM keys only."
+        ),
+    )
+    kek: ObjectName | None = Field(
+        None, description="byok: the declared key exchange key (RSA-HSM, ops: [import]) the blob was wrapped for."
+    )
+    public_key: str | None = Field(
+        None,
+        description="PEM public key (path relative to the spec file): the vault's key must be exactly this key.",
+    )
+    from_config: ConfigKey | None = Field(
+        None, description="A Pulumi config secret holding the private key (PEM or JWK); never a literal."
+    )
+    from_env: EnvName | None = Field(
+        None, description="An environment variable of the deploying process holding the private key (PEM or JWK)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_literal(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(
+                "import takes a source, never key material (it would end up in git): use {byok: FILE, kek: KEY}, "
+                "{fromConfig: KEY} or {fromEnv: VAR}"
+            )
+        return data
+
+    @field_validator("byok", "public_key")
+    @classmethod
+    def _resolve(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _relative_to_spec(value, info)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> KeyImport:
+        chosen_source(self, _IMPORT_SOURCES)
+        return self
+
+    @property
+    def source(self) -> Literal["byok", "fromConfig", "fromEnv"]:
+        return chosen_source(self, _IMPORT_SOURCES)  # type: ignore[return-value]
 
 
 class Key(SpecModel):
@@ -160,16 +252,31 @@ class Key(SpecModel):
     type: KeyType = Field(description="RSA | RSA-HSM | EC | EC-HSM; -HSM types need a premium vault.")
     size: Literal[2048, 3072, 4096] | None = Field(None, description="RSA only; defaults to 3072.")
     curve: Literal["P-256", "P-384", "P-521", "P-256K"] | None = Field(None, description="EC only; defaults to P-256.")
-    ops: list[KeyOp] = Field(min_length=1, description="Permitted operations; EC keys sign and verify only.")
+    ops: list[KeyOp] = Field(
+        min_length=1,
+        description=(
+            "Permitted operations; EC keys sign and verify only; a key exchange key (KEK) has exactly [import]."
+        ),
+    )
     enabled: bool = Field(True, description="Whether the key can be used.")
     expires: AwareDatetime | None = Field(None, description="Absolute expiry (keeps re-runs idempotent).")
     not_before: AwareDatetime | None = Field(None, description="Absolute activation time.")
     rotation: Rotation | None = Field(None, description="Automatic rotation policy.")
     tags: Tags = Field(default_factory=dict, description="Key tags (Key Vault allows 15 per key).")
+    import_: KeyImport | None = Field(
+        None,
+        alias="import",
+        description="Import the key's material instead of generating it in the vault (BYOK, or a private key).",
+    )
 
     @property
     def is_rsa(self) -> bool:
         return self.type.startswith("RSA")
+
+    @property
+    def is_kek(self) -> bool:
+        """A key exchange key: generated in the vault, used only to import BYOK blobs."""
+        return "import" in self.ops
 
     @property
     def effective_size(self) -> int | None:
@@ -210,16 +317,12 @@ class SecretValue(SpecModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretValue:
-        chosen = [s for s in (self.from_config, self.from_env, self.generate) if s is not None]
-        if len(chosen) != 1:
-            raise ValueError("choose exactly one of fromConfig, fromEnv or generate")
+        chosen_source(self, _SECRET_SOURCES)
         return self
 
     @property
     def source(self) -> Literal["fromConfig", "fromEnv", "generate"]:
-        if self.from_config is not None:
-            return "fromConfig"
-        return "fromEnv" if self.from_env is not None else "generate"
+        return chosen_source(self, _SECRET_SOURCES)  # type: ignore[return-value]
 
 
 class Secret(SpecModel):
@@ -235,6 +338,13 @@ class Secret(SpecModel):
 class Diagnostics(SpecModel):
     workspace_id: WorkspaceId = Field(description="Log Analytics workspace receiving audit logs and metrics.")
     name: str = Field("vaultspec-audit", min_length=1, max_length=260, description="Diagnostic setting name.")
+    log_analytics_destination_type: Literal["Dedicated", "AzureDiagnostics"] = Field(
+        "Dedicated",
+        description=(
+            "Dedicated (default, what Azure Monitor recommends for new settings): audit logs land in the "
+            "resource-specific table AZKVAuditLogs. AzureDiagnostics: the legacy shared AzureDiagnostics table."
+        ),
+    )
 
 
 class PolicyException(SpecModel):

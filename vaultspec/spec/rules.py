@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from vaultspec.catalog.keys import EC_TYPES, HSM_TYPES, ops_for_type
 from vaultspec.catalog.roles import find_role
+from vaultspec.spec.import_rules import import_rules, kek_rules, vault_import_rules
 from vaultspec.spec.model import Grant, Key, Rotation, Secret, Spec, Vault
 from vaultspec.spec.types import duration_days
 
@@ -47,7 +48,7 @@ def key_rules(key: Key, sku: str) -> Iterator[Finding]:
         yield ("curve",), f"curve applies to EC keys only; {key.type} keys take a size"
     allowed = ops_for_type(key.type)
     for index, op in enumerate(key.ops):
-        if op not in allowed:
+        if op not in allowed and op != "import":  # import makes a key exchange key: kek_rules
             yield ("ops", index), f"{key.type} keys cannot {op}; they support: {', '.join(allowed)}"
     for index, op in duplicate_names(key.ops):
         yield ("ops", index), f"operation '{op}' is listed twice"
@@ -57,6 +58,8 @@ def key_rules(key: Key, sku: str) -> Iterator[Finding]:
         yield from ((("rotation", *path), msg) for path, msg in rotation_rules(key.rotation))
     if len(key.tags) > MAX_OBJECT_TAGS:
         yield ("tags",), f"{len(key.tags)} tags exceed Key Vault's limit of {MAX_OBJECT_TAGS}"
+    yield from kek_rules(key)
+    yield from import_rules(key, sku)
 
 
 def secret_rules(secret: Secret) -> Iterator[Finding]:
@@ -200,6 +203,7 @@ def vault_rules(vault: Vault, known_policies: frozenset[str] | None = None) -> I
     if len(vault.tags) + len(waivers) > MAX_RESOURCE_TAGS:
         yield ("tags",), _too_many_tags(len(vault.tags), len(waivers), MAX_RESOURCE_TAGS)
     yield from access_rules(vault)
+    yield from vault_import_rules(vault)
     for index, name in duplicate_names(e.policy for e in vault.exceptions):
         yield ("exceptions", index, "policy"), f"policy '{name}' is waived twice"
     if known_policies is not None:

@@ -9,7 +9,8 @@ Forbidden / KeyOperationForbidden (the status and codes Key Vault returns); a di
 every cryptographic operation (403 Forbidden / KeyDisabled); outside its nbf/exp window a key still
 decrypts, unwraps and verifies but refuses encrypt, wrap and sign (403 KeyNotYetValid / KeyExpired),
 as Microsoft documents for date-time controlled operations. The private half never leaves this
-module: bundles carry the public JWK only. -HSM keys are never exportable.
+module: bundles carry the public JWK only. -HSM keys are never exportable. A BYOK import (`key_hsm`)
+is unwrapped with the key exchange key it names, after Key Vault's checks (`domain/byok.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from typing import Any
 
 from vaultspec.twin import crypto
+from vaultspec.twin.domain import byok
 from vaultspec.twin.domain.objects import (
     ObjectKind,
     VaultRef,
@@ -162,18 +164,23 @@ class KeyService:
         return self.bundle(vault, row)
 
     def import_key(self, vault: VaultRef, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        """PUT /keys/{name}."""
+        """PUT /keys/{name}: plain material (private JWK members) or a BYOK transfer blob (`key_hsm`)."""
         check_name(name, "key")
         jwk = body.get("key")
         if not isinstance(jwk, dict):
             raise bad_parameter("key (a JSON Web Key) is required")
-        try:
-            private = crypto.import_jwk(jwk)
-        except ValueError as exc:
-            raise bad_parameter(str(exc)) from exc
-        base = "RSA" if str(jwk.get("kty", "")).upper().startswith("RSA") else "EC"
-        hsm = bool(body.get("Hsm")) or str(jwk.get("kty", "")).upper().endswith("-HSM")
-        kty = self._check_kty(vault, f"{base}-HSM" if hsm else base)
+        if jwk.get("key_hsm") is not None:
+            kty = self._check_kty(vault, str(jwk.get("kty") or ""))
+            private = self._byok_target(vault, jwk)
+        else:
+            try:
+                private = crypto.import_jwk(jwk)
+            except ValueError as exc:
+                raise bad_parameter(str(exc)) from exc
+            hsm = bool(body.get("Hsm")) or str(jwk.get("kty", "")).upper().endswith("-HSM")
+            base = "RSA" if str(jwk.get("kty", "")).upper().startswith("RSA") else "EC"
+            kty = self._check_kty(vault, f"{base}-HSM" if hsm else base)
+        base = kty.removesuffix("-HSM")
         self.objects.ensure_name_free(vault, name)
         key_ops = self._key_ops(jwk.get("key_ops"), base)
         attrs = self._attributes(kty, body.get("attributes"), body.get("release_policy"))
@@ -181,6 +188,17 @@ class KeyService:
             vault, name, kty, private, key_ops, attrs, tags_in(body.get("tags")), body.get("release_policy")
         )
         return self.bundle(vault, row)
+
+    def _byok_target(self, vault: VaultRef, jwk: dict[str, Any]) -> crypto.PrivateKey:
+        """Unwrap a BYOK transfer blob with the KEK it names, after every check (`domain/byok.py`)."""
+        blob = byok.transfer_blob_of(jwk)
+        kek_name, kek_version = byok.kek_reference(vault, blob)
+        try:
+            kek = self.objects.version(vault, kek_name, kek_version)
+        except KeyVaultError as error:
+            raise byok.kek_missing(blob.header.kid, error) from None
+        byok.check_kek(kek, blob.header.kid)
+        return byok.unwrap_target(blob, self._private_key(kek), jwk)
 
     # -- read / update -------------------------------------------------------------------------
     def get_key(self, vault: VaultRef, name: str, version: str = "") -> dict[str, Any]:

@@ -62,6 +62,7 @@ class JsonWebKey(_Body):
     crv: str | None = None
     x: str | None = None
     y: str | None = None
+    key_hsm: str | None = Field(None, description="base64url of a BYOK key transfer blob (.byok file)")
 
 
 class KeyImportParameters(_Body):

@@ -39,6 +39,7 @@ from vaultspec.twin.provider.plumbing import (
     ProviderError,
     Request,
     ResourceType,
+    is_unknown,
 )
 from vaultspec.twin.provider.twin_access import Twin, twin
 from vaultspec.twin.provider.values import changed_paths, project, same_value
@@ -47,6 +48,7 @@ PLUGIN_VERSION = "3.29.0"  # the azure-native the installed SDK asks for (its pu
 RECOVERY_ATTEMPTS = 6  # azure-native: the PUT is retried until it stops answering 409 (5 s apart, up to 3 min)
 RECOVERY_INTERVAL_S = 0.5  # the twin recovers at once; Azure needs seconds
 _CASE_INSENSITIVE = ("resourceGroupName", "location")  # azure-native's applyAzureSpecificDiff
+LOCATION_HINT = ". Either set it explicitly or configure it with 'pulumi config set azure-native:location <value>'"
 
 
 def describe(error: Exception) -> str:
@@ -63,7 +65,7 @@ def describe(error: Exception) -> str:
 
 
 def _contains_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
+    if is_unknown(value):
         return True
     if isinstance(value, dict):
         return any(_contains_unknown(v) for v in value.values())
@@ -145,12 +147,10 @@ class ArmResource(ResourceType):
             required.append("location")
         for param in required:
             value = inputs.get(param)
-            if value is UNKNOWN:
+            if is_unknown(value):
                 continue
             if not isinstance(value, str) or not value.strip():
-                hint = ""
-                if param == "location":
-                    hint = ". Either set it explicitly or configure it with 'pulumi config set azure-native:location <value>'"
+                hint = LOCATION_HINT if param == "location" else ""
                 raise ProviderError(f"{request.name}: missing required property '{param}'{hint}")
         inputs.setdefault(API_VERSION_INPUT, self.kind.api_version)
         return inputs
@@ -267,7 +267,7 @@ class ArmResource(ResourceType):
         if request.preview or _contains_unknown(request.inputs):
             merged = copy.deepcopy(request.state)
             predicted = self._predicted(request.inputs, keep=request.state)
-            merged.update({k: v for k, v in predicted.items() if v is not UNKNOWN})
+            merged.update({k: v for k, v in predicted.items() if not is_unknown(v)})
             return Outputs(request.id, merged)
         twin_ = twin()
         path = self._path(request, request.inputs, twin_)

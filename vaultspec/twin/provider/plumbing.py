@@ -31,6 +31,11 @@ UNKNOWN = Computed()
 """A value the engine does not know yet (a preview's computed output)."""
 
 
+def is_unknown(value: Any) -> bool:
+    """Whether `value` is unknown (any `Computed`: copies of UNKNOWN are unknown too)."""
+    return isinstance(value, Computed)
+
+
 class ProviderError(Exception):
     """A failure shown to the user as the resource's error (never holds a secret value)."""
 
@@ -167,7 +172,7 @@ def marshal(values: Mapping[str, Any], secret_paths: tuple[str, ...] = ()) -> st
 
 
 def _wire(value: Any, path: str, secret: set[str]) -> Any:
-    if value is UNKNOWN or isinstance(value, Computed):
+    if is_unknown(value):
         wired: Any = rpc.UNKNOWN
     elif isinstance(value, Mapping):
         wired = {k: _wire(v, f"{path}.{k}", secret) for k, v in value.items()}

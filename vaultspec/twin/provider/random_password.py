@@ -16,7 +16,16 @@ from typing import Any
 
 import bcrypt
 
-from vaultspec.twin.provider.plumbing import UNKNOWN, DiffResult, Outputs, Plugin, ProviderError, Request, ResourceType
+from vaultspec.twin.provider.plumbing import (
+    UNKNOWN,
+    DiffResult,
+    Outputs,
+    Plugin,
+    ProviderError,
+    Request,
+    ResourceType,
+    is_unknown,
+)
 from vaultspec.twin.provider.values import changed_paths
 
 TOKEN = "random:index/randomPassword:RandomPassword"
@@ -56,7 +65,7 @@ class RandomPassword(ResourceType):
     async def check(self, request: Request) -> dict[str, Any]:
         inputs = {**DEFAULTS, **request.inputs}
         length = inputs.get("length")
-        if length is UNKNOWN:
+        if is_unknown(length):
             return inputs
         if not isinstance(length, int) or isinstance(length, bool) or length < 1:
             raise ProviderError(f"{request.name}: length must be a positive integer")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vaultspec.twin.provider.plumbing import UNKNOWN
+from vaultspec.twin.provider.plumbing import is_unknown
 
 
 def _join(path: str, key: str) -> str:
@@ -18,7 +18,7 @@ def _join(path: str, key: str) -> str:
 
 def changed_paths(old: Any, new: Any, path: str = "") -> dict[str, str]:
     """Every path whose value differs: "add" (new only), "delete" (old only) or "update"."""
-    if new is UNKNOWN:
+    if is_unknown(new):
         return {path: "update"} if path else {}
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         changes: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""The engine sends each azure-native resource to ARM the way the provider does."""
+"""The twin's provider sends each azure-native resource to ARM the way pulumi-azure-native does, and reads it back."""
 
 from __future__ import annotations
 
@@ -103,3 +103,59 @@ def test_attribute_times_use_arms_wire_names_and_come_back_under_the_sdks():
         {"resourceGroupName": "rg", "vaultName": "kv1", "secretName": "s", "properties": {"attributes": {"expires": 5}}}
     )
     assert secret == {"properties": {"attributes": {"exp": 5}}}
+
+
+def test_the_providers_own_api_version_input_never_reaches_arm():
+    inputs = {"resourceGroupName": "rg", "vaultName": "kv1", "location": "westeurope", "azureApiVersion": "2024-11-01"}
+    assert VAULT.request_body(inputs) == {"location": "westeurope"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "arm_id", "expected"),
+    [
+        (VAULT, VAULT_ID, {"resourceGroupName": "rg", "vaultName": "kv1"}),
+        (KEY, f"{VAULT_ID}/keys/k", {"resourceGroupName": "rg", "vaultName": "kv1", "keyName": "k"}),
+        (
+            ROLE_ASSIGNMENT,
+            f"{VAULT_ID}/keys/k/providers/Microsoft.Authorization/roleAssignments/r1",
+            {"scope": f"{VAULT_ID}/keys/k", "roleAssignmentName": "r1"},
+        ),
+        (
+            DIAGNOSTIC_SETTING,
+            f"{VAULT_ID}/providers/Microsoft.Insights/diagnosticSettings/audit",
+            {"resourceUri": VAULT_ID, "name": "audit"},
+        ),
+    ],
+)
+def test_path_parameters_are_read_back_from_an_arm_id(kind, arm_id, expected):
+    assert kind.path_values(arm_id) == expected
+
+
+def test_an_arm_answer_becomes_the_sdk_inputs_it_stands_for_read_only_fields_dropped():
+    response = {
+        "id": f"{VAULT_ID}/keys/k",
+        "name": "k",
+        "properties": {
+            "kty": "EC-HSM",
+            "curveName": "P-256",
+            "keyUri": "https://kv1.vault.azure.net/keys/k",
+            "attributes": {"enabled": True, "exp": 1900000000, "created": 1, "recoveryLevel": "Recoverable"},
+        },
+    }
+    assert KEY.inputs_of(response["id"], response) == {
+        "resourceGroupName": "rg",
+        "vaultName": "kv1",
+        "keyName": "k",
+        "properties": {"kty": "EC-HSM", "curveName": "P-256", "attributes": {"enabled": True, "expires": 1900000000}},
+    }
+    assignment = {
+        "properties": {"principalId": "p", "roleDefinitionId": "/r", "principalType": "User", "createdOn": "now"}
+    }
+    arm_id = f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments/r1"
+    assert ROLE_ASSIGNMENT.inputs_of(arm_id, assignment) == {
+        "scope": VAULT_ID,
+        "roleAssignmentName": "r1",
+        "principalId": "p",
+        "roleDefinitionId": "/r",
+        "principalType": "User",
+    }
