@@ -16,7 +16,7 @@ PULUMI_VERSION := $(shell sed -n 's/^ *"pulumi==\([0-9.]*\)".*/\1/p' pyproject.t
 
 LOCK   := requirements.lock
 
-.PHONY: venv lock pulumi test lint up down schema bench clean
+.PHONY: venv lock pulumi sdks test lint up down schema bench clean
 
 venv: $(STAMP)
 
@@ -40,7 +40,13 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv lint pulumi
+# The component library's TypeScript and Go SDKs, generated from components/schema.json into
+# examples/{typescript,go}/sdks (not committed), and both examples built against them: npm ci, tsc --strict,
+# go vet, go build. Cached by their inputs (.vaultspec/sdks): a no-op when nothing changed.
+sdks: venv pulumi
+	$(BIN)/python -m vaultspec.sdks build
+
+test: venv lint pulumi sdks
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 # The dev stack reads one secret from Pulumi config and one from the environment. On a fresh machine
@@ -61,8 +67,10 @@ up: venv pulumi $(DEV_SECRETS)
 down: venv pulumi
 	$(BIN)/vaultspec down stacks/dev.yaml
 
+# Both generated schemas: the spec's JSON Schema, and the component package's schema the SDKs come from.
 schema: venv
 	$(BIN)/vaultspec schema > schema/vaultspec.schema.json
+	$(BIN)/python -m vaultspec.sdks schema
 
 bench: venv pulumi
 	$(BIN)/python bench/run_all.py

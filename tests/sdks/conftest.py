@@ -20,6 +20,7 @@ from vaultspec.engine.events import RunLog
 from vaultspec.engine.toolchain import PulumiCli, ToolchainError, find_cli
 from vaultspec.engine.workspace import ConfigSetting, TwinWorkspace
 from vaultspec.sdks.build import Built, build_go, build_typescript
+from vaultspec.sdks.provider import served_schema
 from vaultspec.sdks.steps import BuildError
 from vaultspec.twin.server import TwinInfo, stop
 from vaultspec.twin.testing import start_twin
@@ -52,6 +53,16 @@ def golang(cli: PulumiCli) -> Built:
     _tool("go")
     try:
         return build_go(cli)
+    except BuildError as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def component_provider(cli: PulumiCli) -> None:
+    """components/venv, which `pulumi up` of the examples runs the provider from (made by `pulumi package
+    get-schema ./components`, as `pulumi install` would)."""
+    try:
+        served_schema(cli)
     except BuildError as error:
         pytest.fail(str(error))
 

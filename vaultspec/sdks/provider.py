@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from vaultspec.engine.toolchain import PulumiCli
-from vaultspec.sdks.schema import COMPONENTS_DIR, REPO_ROOT
-from vaultspec.sdks.steps import STATE_DIR, BuildError, Step, digest, run
+from vaultspec.sdks.schema import COMPONENTS_DIR, REPO_ROOT, committed_schema, drift_message
+from vaultspec.sdks.steps import STATE_DIR, BuildError, Step, build_lock, digest, run
 from vaultspec.twin.provider import launchers
 
 PULUMI_HOME = STATE_DIR / "pulumi-home"
@@ -59,11 +59,8 @@ def install_dependency_plugins(cli: PulumiCli) -> None:
         step = Step(f"plugin-{plugin}", digest(path, wanted, str(cli.version)), (PULUMI_HOME / "plugins",))
         if step.fresh():
             continue
-        run(
-            [str(cli.executable), "plugin", "install", "resource", plugin, wanted, "--file", str(path)],
-            cwd=STATE_DIR,
-            env=env,
-        )
+        command = [str(cli.executable), "plugin", "install", "resource", plugin, wanted, "--file", str(path)]
+        run(command, cwd=STATE_DIR, env=env)
         step.record()
 
 
@@ -74,18 +71,25 @@ def served_schema(cli: PulumiCli) -> dict[str, Any]:
     plugin's requirements and the CLI. Creates `components/venv` the first time (about a minute).
     """
     sources = [COMPONENTS_DIR, REPO_ROOT / "vaultspec", REPO_ROOT / "pyproject.toml", REPO_ROOT / "setup.py"]
-    step = Step(
-        "served-schema", digest(*sources, str(cli.version), sys.version), (SERVED_SCHEMA, COMPONENTS_DIR / "venv")
-    )
-    if not step.fresh():
-        install_dependency_plugins(cli)
-        command = [str(cli.executable), "package", "get-schema", "./components"]
-        printed = run(command, cwd=REPO_ROOT, env=cli_environment(cli))
-        try:
-            schema = json.loads(printed)
-        except ValueError:
-            raise BuildError("`pulumi package get-schema ./components` printed no schema") from None
-        SERVED_SCHEMA.parent.mkdir(parents=True, exist_ok=True)
-        SERVED_SCHEMA.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
-        step.record()
-    return json.loads(SERVED_SCHEMA.read_text())
+    outputs = (SERVED_SCHEMA, COMPONENTS_DIR / "venv" / "bin" / "python")
+    step = Step("served-schema", digest(*sources, str(cli.version), sys.version), outputs)
+    with build_lock():
+        if not step.fresh():
+            install_dependency_plugins(cli)
+            command = [str(cli.executable), "package", "get-schema", "./components"]
+            printed = run(command, cwd=REPO_ROOT, env=cli_environment(cli))
+            try:
+                schema = json.loads(printed)
+            except ValueError:
+                raise BuildError("`pulumi package get-schema ./components` printed no schema") from None
+            SERVED_SCHEMA.parent.mkdir(parents=True, exist_ok=True)
+            SERVED_SCHEMA.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+            step.record()
+        return json.loads(SERVED_SCHEMA.read_text())
+
+
+def check_provider(cli: PulumiCli) -> None:
+    """The provider installed as the CLI runs it (components/venv), serving exactly the committed schema."""
+    message = drift_message(committed_schema(), served_schema(cli), "pulumi package get-schema ./components")
+    if message is not None:
+        raise BuildError(message)
