@@ -8,7 +8,7 @@ the tests, never skips them.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,27 +34,23 @@ def cli() -> PulumiCli:
         pytest.fail(f"the Pulumi CLI is required (make pulumi): {error}")
 
 
-def _tool(name: str) -> None:
-    if shutil.which(name) is None:
-        pytest.fail(f"{name} is required to build the {name} SDK and example; it is not on PATH")
+def _built(builder: Callable[[PulumiCli], Built], cli: PulumiCli, tool: str) -> Built:
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is required to build the SDK and example; it is not on PATH")
+    try:
+        return builder(cli)
+    except BuildError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
 def typescript(cli: PulumiCli) -> Built:
-    _tool("npm")
-    try:
-        return build_typescript(cli)
-    except BuildError as error:
-        pytest.fail(str(error))
+    return _built(build_typescript, cli, "npm")
 
 
 @pytest.fixture(scope="session")
 def golang(cli: PulumiCli) -> Built:
-    _tool("go")
-    try:
-        return build_go(cli)
-    except BuildError as error:
-        pytest.fail(str(error))
+    return _built(build_go, cli, "go")
 
 
 @pytest.fixture(scope="session")

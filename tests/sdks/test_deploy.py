@@ -11,6 +11,8 @@ another twin, through the official management clients.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +148,42 @@ def test_the_typescript_example_deploys_the_python_examples_vault_smokes_it_reru
     assert deleted == [VAULT]  # soft-deleted, as Azure keeps it (purge protection)
     left = (typescript_stack.stack.export_stack().deployment or {}).get("resources") or []
     assert [r["type"] for r in left if r["type"].startswith("azure-native:")] == []
+
+
+def test_plain_pulumi_commands_reach_the_twin_after_eval_of_twin_pulumi_env(
+    typescript: Built, component_provider: None, twin_factory: Any, tmp_path: Path
+):
+    """What a TypeScript team runs by hand: `eval "$(vaultspec twin pulumi-env)"`, then the Pulumi CLI."""
+    twin = twin_factory("pulumi-env")
+    stack = f"test-{uuid.uuid4().hex[:8]}"
+    script = tmp_path / "preview.sh"
+    script.write_text(
+        "set -eu\n"
+        f'eval "$({sys.executable} -m vaultspec twin pulumi-env --data {twin.data_dir})"\n'
+        f"pulumi stack init {stack} >/dev/null\n"
+        f"trap 'pulumi stack rm --yes --force {stack} >/dev/null' EXIT\n"
+        "pulumi config set --path 'allowedIps[0]' 127.0.0.1/32\n"
+        "pulumi preview --non-interactive --color never\n"
+    )
+    done = subprocess.run(
+        ["bash", str(script)], cwd=typescript.example_dir, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "vaultspec:index:KeyVault" in done.stdout and "+ 8 to create" in done.stdout
+    assert "payments/keys/signing" in done.stdout
+    assert not (typescript.example_dir / f"Pulumi.{stack}.yaml").exists()
+
+
+def test_a_failing_smoke_hook_fails_the_typescript_programs_update(
+    typescript: Built, component_provider: None, twin_factory: Any, stacks: list[ExampleStack]
+):
+    """Without `allowedIps` the vault's public access is off and the deployer cannot reach its data plane:
+    the smoke hooks the provider bound fail, and with them `pulumi up` of the TypeScript program."""
+    twin = twin_factory("smoke-fails")
+    stack = ExampleStack.create(typescript.example_dir, twin, f"test-{uuid.uuid4().hex[:8]}", settings()[:1])
+    stacks.append(stack)
+    log, up, error = stack.up()
+    assert up is None
+    failed = sorted(h.name for h in log.hooks if not h.passed)
+    assert failed == ["payments/keys/signing", "payments/secrets/session-key"], error
+    assert CANARY not in error and all(CANARY not in d.message for d in log.diagnostics)

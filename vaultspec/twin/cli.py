@@ -72,6 +72,7 @@ def listening_lines(info: TwinInfo, data: Path, vaults: list[str], workers: int)
         *(f"  vault {name}: {info.vault_url(name)}" for name in vaults),
         f'  Azure SDK programs: eval "$(vaultspec twin env{data_option})"',
         f'  Azure CLI:          eval "$(vaultspec twin az{data_option})"',
+        f'  Pulumi CLI:         eval "$(vaultspec twin pulumi-env{data_option})"',
     ]
 
 
@@ -90,6 +91,28 @@ def _running_or_exit(data: Path) -> TwinInfo:
 def env_command(data: Path = DATA) -> None:
     """Print `export` lines for the running twin."""
     for key, value in _running_or_exit(data).env().items():
+        typer.echo(f"export {key}={shlex.quote(value)}")
+
+
+@twin_app.command("pulumi-env")
+def pulumi_env_command(data: Path = DATA) -> None:
+    """Print `export` lines that make plain `pulumi` commands in this shell deploy to the running twin.
+
+    The environment `vaultspec up` gives the engine (its file:// backend and passphrase in the data dir,
+    the stand-in azure-native and random plugins and the built CLI first on PATH, the twin's identity and
+    CA), for programs vaultspec does not run itself: a TypeScript or Go program using the component SDK.
+    """
+    from vaultspec.engine.toolchain import ToolchainError
+    from vaultspec.engine.workspace import TwinWorkspace
+
+    info = _running_or_exit(data)
+    try:
+        workspace = TwinWorkspace(spec_path=None, stack_name="", data_dir=data, twin=info, project_dir=Path.cwd())
+        environment = workspace.environment()
+    except ToolchainError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    for key, value in environment.items():
         typer.echo(f"export {key}={shlex.quote(value)}")
 
 
