@@ -31,6 +31,7 @@ from vaultspec.twin.testing import client_options, credential, mgmt_client, secr
 from .conftest import ExampleStack
 
 VAULT, GROUP = "payments-example-kv", "rg-payments"
+POLICIES = EXAMPLES.parent / "policies"
 CANARY = "canary-session-key-3f9c2a71"
 # what differs between any two deployments of the same declaration: times, object versions, etags
 VOLATILE = {"created", "updated", "createdAt", "created_on", "updated_on", "keyUriWithVersion", "secretUriWithVersion"}
@@ -150,13 +151,14 @@ def test_the_typescript_example_deploys_the_python_examples_vault_smokes_it_reru
     assert [r["type"] for r in left if r["type"].startswith("azure-native:")] == []
 
 
-def test_plain_pulumi_commands_reach_the_twin_after_eval_of_twin_pulumi_env(
+def test_plain_pulumi_commands_reach_the_twin_and_the_policy_pack_judges_the_typescript_program(
     typescript: Built, component_provider: None, twin_factory: Any, tmp_path: Path
 ):
-    """What a TypeScript team runs by hand: `eval "$(vaultspec twin pulumi-env)"`, then the Pulumi CLI."""
+    """What a TypeScript team runs by hand: `eval "$(vaultspec twin pulumi-env)"`, then the Pulumi CLI; with
+    `--policy-pack` the guardrails judge the azure-native resources the component provider registers."""
     twin = twin_factory("pulumi-env")
     stack = f"test-{uuid.uuid4().hex[:8]}"
-    script = tmp_path / "preview.sh"
+    script, log = tmp_path / "preview.sh", tmp_path / "policy.log"  # the script runs in the example folder
     script.write_text(
         "set -eu\n"
         f'eval "$({sys.executable} -m vaultspec twin pulumi-env --data {twin.data_dir})"\n'
@@ -164,6 +166,8 @@ def test_plain_pulumi_commands_reach_the_twin_after_eval_of_twin_pulumi_env(
         f"trap 'pulumi stack rm --yes --force {stack} >/dev/null' EXIT\n"
         "pulumi config set --path 'allowedIps[0]' 127.0.0.1/32\n"
         "pulumi preview --non-interactive --color never\n"
+        f"if pulumi preview --non-interactive --color never --policy-pack {POLICIES} > {log}; then exit 9; fi\n"
+        f"cat {log}\n"
     )
     done = subprocess.run(
         ["bash", str(script)], cwd=typescript.example_dir, capture_output=True, text=True, timeout=600, check=False
@@ -171,6 +175,9 @@ def test_plain_pulumi_commands_reach_the_twin_after_eval_of_twin_pulumi_env(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "vaultspec:index:KeyVault" in done.stdout and "+ 8 to create" in done.stdout
     assert "payments/keys/signing" in done.stdout
+    policy = done.stdout.split("Policies:", 1)[-1]
+    assert "[mandatory] [severity: high]  kv-firewall-ip-rules  (azure-native:keyvault:Vault: payments)" in policy
+    assert "ipRules[0].value is not a public range" in policy  # 127.0.0.1/32, as the twin sees its callers
     assert not (typescript.example_dir / f"Pulumi.{stack}.yaml").exists()
 
 
