@@ -17,7 +17,6 @@ Each step is cached by its inputs (`steps.py`), so a rebuild with nothing change
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -133,7 +132,3 @@ def build_go(cli: PulumiCli | None = None) -> Built:
             compiled.record()
             ran.append(compiled.name)
     return Built(example, sdk, tuple(ran))
-
-
-def sdk_package(built: Built) -> dict:
-    return json.loads((built.sdk_dir / "package.json").read_text())
