@@ -120,6 +120,9 @@ def world(http: TwinHttp) -> Iterator[World]:
     for vault in (RBAC_VAULT, POLICY_VAULT):
         assert http.vault("POST", f"/keys/{KEY}/create", vault=vault, json={"kty": "EC"}).status_code == 200
         assert http.vault("PUT", f"/secrets/{SECRET}", vault=vault, json={"value": "v"}).status_code == 200
+    # The look-alike group must exist: ARM refuses assignments at a group that does not (404).
+    look_alike = http.arm("PUT", f"{sub}/resourceGroups/{RG[:-1]}", json={"location": "westeurope"})
+    assert look_alike.status_code in (200, 201), look_alike.text
     rbac_vault = vault_ids[RBAC_VAULT]
     scopes = {
         "subscription": sub,

@@ -48,27 +48,7 @@ def genuine(http: TwinHttp) -> Genuine:
     key = http.vault("POST", "/keys/blob-key/backup").json()["value"]
     hsm_key = http.vault("POST", "/keys/blob-hsm/backup").json()["value"]
     target = "blobtarget"
-    everything = {"keys": ["all"], "secrets": ["all"]}
-    response = http.arm(
-        "PUT",
-        http.vault_path(target, "rg-blobs"),
-        json={
-            "location": "westeurope",
-            "properties": {
-                "tenantId": http.info.tenant_id,
-                "sku": {"family": "A", "name": "standard"},
-                "enableRbacAuthorization": False,
-                "softDeleteRetentionInDays": 7,
-                "accessPolicies": [
-                    {
-                        "tenantId": http.info.tenant_id,
-                        "objectId": http.info.default_object_id,
-                        "permissions": everything,
-                    }
-                ],
-            },
-        },
-    )
+    response = http.arm("PUT", http.vault_path(target, "rg-blobs"), json=http.policy_vault_body())
     assert response.status_code in (200, 201), response.text
     return Genuine(secret, key, hsm_key, target)
 

@@ -119,6 +119,26 @@ class TwinHttp:
             f"/subscriptions/{self.info.subscription_id}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}"
         )
 
+    def policy_vault_body(self, location: str = "westeurope", **properties: Any) -> dict[str, Any]:
+        """An ARM vault body: a standard access-policy vault where the default identity holds every key and
+        secret permission (`properties` override or add vault properties)."""
+        owner = {
+            "tenantId": self.info.tenant_id,
+            "objectId": self.info.default_object_id,
+            "permissions": {"keys": ["all"], "secrets": ["all"]},
+        }
+        return {
+            "location": location,
+            "properties": {
+                "tenantId": self.info.tenant_id,
+                "sku": {"family": "A", "name": "standard"},
+                "enableRbacAuthorization": False,
+                "softDeleteRetentionInDays": 7,
+                "accessPolicies": [owner],
+                **properties,
+            },
+        }
+
     def serves_normally(self) -> bool:
         """A plain authenticated request still succeeds: the twin kept serving."""
         return self.vault("GET", "/secrets?maxresults=1").status_code == 200

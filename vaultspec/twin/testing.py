@@ -108,13 +108,16 @@ def crypto_client(info: TwinInfo, key: Any, principal_id: str | None = None, **k
     return CryptographyClient(key, credential(info, principal_id), **client_options(info), **kwargs)
 
 
-def mgmt_client(info: TwinInfo, principal_id: str | None = None, **kwargs: Any) -> Any:
-    """azure-mgmt-keyvault's KeyVaultManagementClient against the twin's ARM endpoint."""
+def mgmt_client(
+    info: TwinInfo, principal_id: str | None = None, subscription_id: str | None = None, **kwargs: Any
+) -> Any:
+    """azure-mgmt-keyvault's KeyVaultManagementClient against the twin's ARM endpoint (for the twin's
+    subscription unless `subscription_id` names another one)."""
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
     return KeyVaultManagementClient(
         credential(info, principal_id),
-        info.subscription_id,
+        subscription_id or info.subscription_id,
         base_url=info.arm_url,
         credential_scopes=["https://management.azure.com/.default"],
         **client_options(info),

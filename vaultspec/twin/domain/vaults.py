@@ -172,7 +172,7 @@ class VaultService:
         return self.store.cached(("active-vault", name.lower()), lambda: self._active(name))
 
     def _active(self, name: str) -> VaultRow | None:
-        row = self.store.get_vault(name)
+        row = self.store.get_vault(name.lower())
         return row if row is not None and row.deleted_at is None else None
 
     def ref(self, row: VaultRow) -> VaultRef:
@@ -323,10 +323,16 @@ class VaultService:
         if not isinstance(props, dict):
             raise arm_bad_request("properties is required", "properties")
         location = body.get("location")
-        existing = self.store.get_vault(name)
+        existing = self.store.get_vault(name.lower())
         create_mode = str(props.get("createMode") or "default").lower()
         if create_mode not in ("default", "recover"):
             raise arm_bad_request("properties.createMode must be default or recover", "properties.createMode")
+        if existing is not None and (
+            existing.body["resourceGroup"].lower() != resource_group.lower()
+            or existing.body["subscription"].lower() != subscription.lower()
+        ):
+            state = " in deleted state" if existing.deleted_at is not None else ""
+            raise ArmError(409, "VaultAlreadyExists", f"The vault name '{name}' is already in use{state}.", name)
         if existing is not None and existing.deleted_at is not None:
             if create_mode != "recover":
                 raise ArmError(
@@ -342,11 +348,6 @@ class VaultService:
             return recovered, True
         if create_mode == "recover" and existing is None:
             raise ArmError(404, "DeletedVaultNotFound", f"No soft-deleted vault named '{name}' to recover.", name)
-        if existing is not None and (
-            existing.body["resourceGroup"].lower() != resource_group.lower()
-            or existing.body["subscription"].lower() != subscription.lower()
-        ):
-            raise ArmError(409, "VaultAlreadyExists", f"The vault name '{name}' is already in use.", name)
         if not isinstance(location, str) or not location:
             raise arm_bad_request("location is required", "location")
         current = existing.body["properties"] if existing else None
@@ -362,21 +363,8 @@ class VaultService:
         self.store.put_vault(row)
         return row, existing is None
 
-    def get(self, resource_group: str, name: str) -> VaultRow:
-        row = self.store.get_vault(name)
-        if row is None or row.deleted_at is not None or row.body["resourceGroup"].lower() != resource_group.lower():
-            raise ArmError(
-                404,
-                "ResourceNotFound",
-                f"The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group "
-                f"'{resource_group}' was not found.",
-                name,
-            )
-        return row
-
-    def update(self, resource_group: str, name: str, body: dict[str, Any], api_version: str) -> VaultRow:
-        """PATCH .../vaults/{name}: merge the given properties and tags."""
-        row = self.get(resource_group, name)
+    def update(self, row: VaultRow, body: dict[str, Any], api_version: str) -> VaultRow:
+        """PATCH .../vaults/{name} of a resolved vault (`ArmScopes.vault`): merge the given properties and tags."""
         if not isinstance(body, dict):
             raise arm_bad_request("The request body must be a JSON object")
         props = body.get("properties") or {}
@@ -390,16 +378,11 @@ class VaultService:
         self.store.put_vault(updated)
         return updated
 
-    def delete(self, resource_group: str, name: str) -> bool:
-        """DELETE .../vaults/{name}: soft delete (name reserved, contents recoverable)."""
-        try:
-            row = self.get(resource_group, name)
-        except ArmError:
-            return False
+    def delete(self, row: VaultRow) -> None:
+        """DELETE .../vaults/{name} of a resolved vault: soft delete (name reserved, contents recoverable)."""
         days = int(row.body["properties"].get("softDeleteRetentionInDays") or 90)
         stamp = time.time()
         self.store.put_vault(VaultRow(row.name, row.body, row.created, stamp, stamp + days * 86400))
-        return True
 
     def list(self, resource_group: str | None = None) -> list[VaultRow]:
         rows = [r for r in self.store.list_vaults() if r.deleted_at is None]
@@ -407,11 +390,8 @@ class VaultService:
             rows = [r for r in rows if r.body["resourceGroup"].lower() == resource_group.lower()]
         return rows
 
-    def update_access_policy(
-        self, resource_group: str, name: str, kind: str, body: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """PUT .../vaults/{name}/accessPolicies/{add|replace|remove}."""
-        row = self.get(resource_group, name)
+    def update_access_policy(self, row: VaultRow, kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """PUT .../vaults/{name}/accessPolicies/{add|replace|remove} of a resolved vault."""
         kind = kind.lower()
         if kind not in ("add", "replace", "remove"):
             raise arm_bad_request("operationKind must be add, replace or remove", "operationKind")
@@ -455,15 +435,20 @@ class VaultService:
         self._expire()
         return [r for r in self.store.list_vaults() if r.deleted_at is not None]
 
-    def get_deleted(self, name: str, location: str) -> VaultRow:
+    def get_deleted(self, subscription: str, name: str, location: str) -> VaultRow:
         self._expire()
-        row = self.store.get_vault(name)
-        if row is None or row.deleted_at is None or row.body["location"].lower() != location.replace(" ", "").lower():
+        row = self.store.get_vault(name.lower())
+        if (
+            row is None
+            or row.deleted_at is None
+            or row.body["subscription"].lower() != subscription.lower()
+            or row.body["location"].lower() != location.replace(" ", "").lower()
+        ):
             raise ArmError(404, "ResourceNotFound", f"The deleted vault '{name}' was not found in '{location}'.", name)
         return row
 
-    def purge_deleted(self, name: str, location: str) -> None:
-        row = self.get_deleted(name, location)
+    def purge_deleted(self, subscription: str, name: str, location: str) -> None:
+        row = self.get_deleted(subscription, name, location)
         if row.body["properties"].get("enablePurgeProtection"):
             raise ArmError(
                 409,
@@ -482,7 +467,7 @@ class VaultService:
             check_vault_name(name)
         except ArmError as exc:
             return {"nameAvailable": False, "reason": "AccountNameInvalid", "message": exc.message}
-        row = self.store.get_vault(name)
+        row = self.store.get_vault(name.lower())
         if row is not None:
             return {
                 "nameAvailable": False,
