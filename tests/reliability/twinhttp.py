@@ -37,19 +37,23 @@ class TwinHttp:
         self.session = requests.Session()
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override `verify`
         self.session.verify = info.ca_bundle
-        self._tokens: dict[tuple[str, str | None], str] = {}
+        self._tokens: dict[tuple[str, str | None, str | None], str] = {}
 
     def close(self) -> None:
         self.session.close()
 
     # -- tokens ------------------------------------------------------------------------------------
-    def token(self, resource: str, principal: str | None = None) -> str:
-        cached = self._tokens.get((resource, principal))
+    def token(self, resource: str, principal: str | None = None, app: str | None = None) -> str:
+        """A token for `principal` (default identity when None); with `app`, application `app` acting on
+        behalf of `principal` (a compound identity: `appid` = app, `oid` = principal)."""
+        cached = self._tokens.get((resource, principal, app))
         if cached is not None:
             return cached
         params = {"api-version": "2019-08-01", "resource": resource}
         if principal:
             params["client_id"] = principal
+        if app:
+            params.update(client_id=app, object_id=principal or self.info.default_object_id)
         response = self.session.get(
             self.info.identity_endpoint,
             params=params,
@@ -58,11 +62,11 @@ class TwinHttp:
         )
         response.raise_for_status()
         token = response.json()["access_token"]
-        self._tokens[(resource, principal)] = token
+        self._tokens[(resource, principal, app)] = token
         return token
 
-    def data_token(self, principal: str | None = None) -> str:
-        return self.token(self.info.data_plane_resource, principal)
+    def data_token(self, principal: str | None = None, app: str | None = None) -> str:
+        return self.token(self.info.data_plane_resource, principal, app)
 
     def arm_token(self, principal: str | None = None) -> str:
         return self.token(ARM_RESOURCE, principal)

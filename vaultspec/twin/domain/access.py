@@ -4,7 +4,9 @@ Every data-plane operation (named with the Azure SDK's verb) maps to an access-p
 to an RBAC dataAction:
 
 - access-policy vaults (`enableRbacAuthorization: false`) grant what the vault's `accessPolicies`
-  entries for the caller's object id list (`all` grants every permission of that kind);
+  entries for the caller's object id list (`all` grants every permission of that kind); an entry with an
+  `applicationId` (a compound identity) applies only when that application acts on behalf of the object
+  id (token `appid` = applicationId and `oid` = objectId): neither the user alone nor the app alone;
 - RBAC vaults grant what the caller's role assignments grant, where an assignment at scope S covers
   every object whose resource id is S or below S (subscription > resource group > vault >
   `vaults/{v}/keys/{k}` / `vaults/{v}/secrets/{s}`); list operations need a grant at vault scope or above.
@@ -222,9 +224,13 @@ def decide(
             f"Caller: {caller}\r\nAction: '{operation.data_action}'\r\nResource: '{resource.lower()}'\r\n"
             f"Assignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\nVault: {vault_label}\r\n",
         )
+    application = (app_id or principal_id).lower()
     for policy in properties.get("accessPolicies") or []:
         if str(policy.get("objectId", "")).lower() != principal:
             continue
+        compound = policy.get("applicationId")
+        if compound and str(compound).lower() != application:
+            continue  # a compound entry: only application `applicationId` acting for `objectId`
         granted = {str(p).lower() for p in (policy.get("permissions") or {}).get(operation.kind) or []}
         if operation.permission == "*" and any(
             (policy.get("permissions") or {}).get(kind) for kind in ("keys", "secrets")

@@ -39,6 +39,7 @@ _PERMISSIONS = {
     "storage": {p.lower() for p in STORAGE_PERMISSIONS},
 }
 RBAC_DEFAULT_FROM = "2026-02-01"
+_POLICY_IDENTITY = ("tenantId", "objectId", "applicationId")  # what makes two access policy entries the same
 
 
 def vault_id(subscription: str, resource_group: str, name: str) -> str:
@@ -398,8 +399,8 @@ class VaultService:
         incoming = validate_access_policies((body.get("properties") or {}).get("accessPolicies"))
         policies = [dict(p) for p in row.body["properties"].get("accessPolicies") or []]
 
-        def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-            return a["tenantId"].lower() == b["tenantId"].lower() and a["objectId"].lower() == b["objectId"].lower()
+        def same(a: dict[str, Any], b: dict[str, Any]) -> bool:  # one entry per (tenant, object, application)
+            return all(str(a.get(k) or "").lower() == str(b.get(k) or "").lower() for k in _POLICY_IDENTITY)
 
         for policy in incoming:
             match = next((p for p in policies if same(p, policy)), None)

@@ -131,8 +131,8 @@ def identity_answer(scope: Scope, backend: TwinBackend, identity_header: str) ->
     if not resource:
         return None
     try:
-        object_id = principal_for(*(params.get(p) for p in _PRINCIPAL_PARAMS), backend.ids.default_object_id)
+        oid, app_id = principal_for(*(params.get(p) for p in _PRINCIPAL_PARAMS), backend.ids.default_object_id)
     except ArmError:
         return None
-    scope["state"].update(plane="identity", operation="GetToken", principal=object_id)
-    return _answer(200, token_answer(backend, resource, object_id))
+    scope["state"].update(plane="identity", operation="GetToken", principal=oid, app_id=app_id)
+    return _answer(200, token_answer(backend, resource, oid, app_id))
