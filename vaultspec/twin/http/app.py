@@ -45,7 +45,9 @@ def _is_data_plane(request: Request) -> bool:
 def _kv_error(request: Request, error: KeyVaultError) -> Response:
     request.state.error_code = error.inner or error.code
     headers = (
-        {"WWW-Authenticate": challenge_header(request.app.state.backend)} if isinstance(error, Unauthorized) else None
+        {"WWW-Authenticate": challenge_header(request.app.state.backend, vault_name_of(request))}
+        if isinstance(error, Unauthorized)
+        else None
     )
     return kv_error_response(error, headers)
 

@@ -72,7 +72,7 @@ def bearer_token(request: Request) -> str | None:
 
 
 def data_plane_principal(request: Request) -> Principal:
-    principal = authenticate(backend_of(request), request.headers.get("authorization"))
+    principal = authenticate(backend_of(request), request.headers.get("authorization"), vault_name_of(request))
     request.state.principal = principal.object_id
     request.state.app_id = principal.app_id
     return principal

@@ -2,9 +2,13 @@
 
 Data plane (`NAME.vault.localhost`): no bearer token -> 401 with the Key Vault challenge
 `Bearer authorization="https://login.windows.net/<tenant>", resource="https://vault.localhost:<port>"`
-(answered before the body is looked at: the SDK's first request has none); a token that fails
-validation (signature, RS256, issuer, data-plane audience, tenant, time) -> the same 401. Then the
-vault must exist (404 VaultNotFound), and the backend decides (403 ForbiddenBy*).
+(answered before the body is looked at: the SDK's first request has none), where <tenant> is the vault's
+`tenantId` (the twin's tenant for a vault that does not exist); a token that fails validation
+(signature, RS256, issuer, data-plane audience, time) -> the same 401, and so does a valid token of
+another tenant than the vault's (`AKV10032: Invalid issuer`, as Key Vault answers a vault whose
+tenantId is not the caller's: the SDK's TROUBLESHOOTING.md). The twin issues tokens for its own tenant
+only, so a vault with a foreign tenantId is unreachable on the data plane, as it is in Azure from any
+other tenant. Then the vault must exist (404 VaultNotFound), and the backend decides (403 ForbiddenBy*).
 
 Both the raw-ASGI hot paths and the FastAPI dependencies (`auth.DataPlane`) use these functions,
 so this module imports nothing of FastAPI: the twin answers its first requests before FastAPI loads.
@@ -40,9 +44,15 @@ def vault_name_from_host(host: str) -> str | None:
     return None
 
 
-def challenge_header(backend: TwinBackend) -> str:
+def vault_tenant(backend: TwinBackend, vault_name: str | None) -> str:
+    """The tenant a vault's data plane belongs to: its `tenantId`, or the twin's for an unknown vault."""
+    row = backend.vaults.active(vault_name) if vault_name else None
+    return str(row.body["properties"]["tenantId"]) if row is not None else backend.ids.tenant_id
+
+
+def challenge_header(backend: TwinBackend, vault_name: str | None) -> str:
     return (
-        f'Bearer authorization="https://login.windows.net/{backend.ids.tenant_id}", '
+        f'Bearer authorization="https://login.windows.net/{vault_tenant(backend, vault_name)}", '
         f'resource="{backend.data_plane_audience}"'
     )
 
@@ -56,16 +66,24 @@ class DataPlaneCall:
     principal: Principal
 
 
-def authenticate(backend: TwinBackend, authorization: str | None) -> Principal:
-    """The caller of a data-plane request, from its Authorization header (401 otherwise)."""
+def authenticate(backend: TwinBackend, authorization: str | None, vault_name: str | None) -> Principal:
+    """The caller of a data-plane request on `vault_name`, from its Authorization header (401 otherwise,
+    also for a token of another tenant than the vault's)."""
     scheme, _, token = (authorization or "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("AKV10000: Request is missing a Bearer or PoP token.")
     try:
-        return backend.tokens.validate(token, backend.data_plane_audiences)
+        principal = backend.tokens.validate(token, backend.data_plane_audiences)
     except InvalidToken as exc:
         raise Unauthorized(f"AKV10022: Invalid token: {exc}.") from exc
+    tenant = vault_tenant(backend, vault_name)
+    if principal.tenant_id.lower() != tenant.lower():
+        raise Unauthorized(
+            f"AKV10032: Invalid issuer. Expected one of https://sts.windows.net/{tenant}/, "
+            f"found https://sts.windows.net/{principal.tenant_id}/."
+        )
+    return principal
 
 
 def authorize(

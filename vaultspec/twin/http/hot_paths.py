@@ -92,7 +92,7 @@ async def hot_answer(
     state.update(plane="data", operation=_AUDIT_NAMES[operation], vault=vault, object=name)
     try:
         with backend.store.cache.snapshot():  # read-only from here: one generation check per request
-            principal = authenticate(backend, _header(scope, b"authorization"))
+            principal = authenticate(backend, _header(scope, b"authorization"), vault)
             state["principal"], state["app_id"] = principal.object_id, principal.app_id
             client = scope.get("client")
             call = authorize(backend, principal, vault, operation, name, client[0] if client else "127.0.0.1")
@@ -112,7 +112,8 @@ async def hot_answer(
     except KeyVaultError as error:
         state["error_code"] = error.inner or error.code
         if isinstance(error, Unauthorized):
-            return _answer(error.status, error.body(), ((b"www-authenticate", challenge_header(backend).encode()),))
+            challenge = challenge_header(backend, vault).encode()
+            return _answer(error.status, error.body(), ((b"www-authenticate", challenge),))
         return _answer(error.status, error.body())
 
 
