@@ -25,6 +25,7 @@ from vaultspec.catalog.permissions import (
     SECRET_PERMISSIONS,
     STORAGE_PERMISSIONS,
 )
+from vaultspec.twin.domain.geographies import location_name
 from vaultspec.twin.domain.objects import VaultRef
 from vaultspec.twin.errors import ArmError, arm_bad_request
 from vaultspec.twin.store import Store, VaultRow
@@ -184,6 +185,8 @@ class VaultService:
             retention_days=int(props.get("softDeleteRetentionInDays") or 90),
             purge_protection=bool(props.get("enablePurgeProtection")),
             premium=str(props.get("sku", {}).get("name", "")).lower() == "premium",
+            subscription=str(row.body["subscription"]),
+            location=str(row.body["location"]),
         )
 
     # -- ARM shapes -----------------------------------------------------------------------------
@@ -356,7 +359,7 @@ class VaultService:
         stored = {
             "subscription": subscription,
             "resourceGroup": existing.body["resourceGroup"] if existing else resource_group,
-            "location": existing.body["location"] if existing else location.replace(" ", "").lower(),
+            "location": existing.body["location"] if existing else location_name(location),
             "tags": self._tags(body.get("tags")),
             "properties": clean,
         }
@@ -443,7 +446,7 @@ class VaultService:
             row is None
             or row.deleted_at is None
             or row.body["subscription"].lower() != subscription.lower()
-            or row.body["location"].lower() != location.replace(" ", "").lower()
+            or row.body["location"].lower() != location_name(location)
         ):
             raise ArmError(404, "ResourceNotFound", f"The deleted vault '{name}' was not found in '{location}'.", name)
         return row
