@@ -21,6 +21,7 @@ from vaultspec.twin.domain.vaults import vault_id
 from vaultspec.twin.errors import ArmError
 from vaultspec.twin.http.arm_paths import arm_path_exists, creates_group
 from vaultspec.twin.http.auth import arm_principal, backend_of
+from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.models import ArmResource
 from vaultspec.twin.http.responses import ARM_ERRORS, json_response
 from vaultspec.twin.http.schemas import (
@@ -37,7 +38,10 @@ from vaultspec.twin.http.schemas import (
 )
 
 router = APIRouter(
-    tags=["arm-records"], responses=ARM_ERRORS, dependencies=[Depends(arm_principal), Depends(arm_path_exists)]
+    tags=["arm-records"],
+    responses=ARM_ERRORS,
+    dependencies=[Depends(arm_principal), Depends(arm_path_exists)],
+    route_class=StrictJsonRoute,
 )
 ASSIGNMENTS = "/{scope:path}/providers/Microsoft.Authorization/roleAssignments"
 DEFINITIONS = "/providers/Microsoft.Authorization/roleDefinitions"

@@ -18,6 +18,7 @@ from vaultspec.twin.domain.vaults import VAULT_TYPE, vault_id
 from vaultspec.twin.errors import ArmError, KeyVaultError, arm_bad_request
 from vaultspec.twin.http.arm_paths import arm_path_exists, creates_group
 from vaultspec.twin.http.auth import arm_principal, backend_of
+from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.models import (
     ArmResource,
     CheckNameAvailabilityParameters,
@@ -41,7 +42,10 @@ from vaultspec.twin.http.schemas import (
 from vaultspec.twin.store import VaultRow, VersionRow
 
 router = APIRouter(
-    tags=["arm-keyvault"], responses=ARM_ERRORS, dependencies=[Depends(arm_principal), Depends(arm_path_exists)]
+    tags=["arm-keyvault"],
+    responses=ARM_ERRORS,
+    dependencies=[Depends(arm_principal), Depends(arm_path_exists)],
+    route_class=StrictJsonRoute,
 )
 SUB = "/subscriptions/{subscriptionId}"
 VAULTS = SUB + "/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults"

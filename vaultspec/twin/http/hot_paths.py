@@ -31,6 +31,7 @@ from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.errors import ArmError, KeyVaultError, bad_parameter
 from vaultspec.twin.http.caller import Unauthorized, authenticate, authorize, challenge_header
 from vaultspec.twin.http.identity_token import IDENTITY_PATH, principal_for, token_answer
+from vaultspec.twin.http.json_body import LONE_SURROGATE, loads
 
 _SECRET_GET = re.compile(r"^/secrets/([0-9A-Za-z-]+)(?:/(?!versions$)([0-9A-Za-z]*))?$")
 _SIGN = re.compile(r"^/keys/([0-9A-Za-z-]+)/([0-9A-Za-z]*)/sign$")
@@ -67,9 +68,9 @@ async def _read_json(receive: Receive) -> Any:
         if not message.get("more_body"):
             break
     try:
-        return json.loads(b"".join(chunks) or b"null")
+        return loads(b"".join(chunks) or b"null")
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting ([[[[...]]]])
-        raise bad_parameter("The request body is not valid JSON.") from exc
+        raise bad_parameter(str(exc) if str(exc) == LONE_SURROGATE else "The request body is not valid JSON.") from exc
 
 
 async def hot_answer(

@@ -18,10 +18,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from vaultspec.twin.http.auth import backend_of
 from vaultspec.twin.http.identity_token import IDENTITY_PATH, principal_for, token_answer
+from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.responses import json_response
 from vaultspec.twin.http.schemas import ArmErrorBody, IdentityErrorBody, TokenResponse, doc
 
-router = APIRouter(tags=["identity"])
+router = APIRouter(tags=["identity"], route_class=StrictJsonRoute)
 __all__ = ["IDENTITY_PATH", "router"]
 
 

@@ -7,6 +7,7 @@ Each handler names the Key Vault REST operation it implements. The latest versio
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, backend_of
+from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.models import (
     GetRandomBytesRequest,
     KeyCreateParameters,
@@ -34,7 +35,7 @@ from vaultspec.twin.http.schemas import (
     doc,
 )
 
-router = APIRouter(tags=["keys"], responses=KV_ERRORS)
+router = APIRouter(tags=["keys"], responses=KV_ERRORS, route_class=StrictJsonRoute)
 MAXRESULTS = Query(None, description="1..25 items per page")
 SKIPTOKEN = Query(None, alias="$skiptoken")
 
