@@ -102,11 +102,9 @@ def target(http: TwinHttp) -> Iterator[Target]:
 
 
 def _arm_operations(http: TwinHttp) -> list[tuple[str, str]]:
-    document = http.session.get(f"{http.info.arm_url}/openapi.json", timeout=30).json()
     return [
-        (method.upper(), path)
-        for path, operations in document["paths"].items()
-        for method, operation in operations.items()
+        (method, path)
+        for method, path, operation in http.documented_operations()
         if any(tag.startswith("arm") for tag in operation.get("tags", ()))
     ]
 

@@ -123,6 +123,15 @@ class TwinHttp:
             f"/subscriptions/{self.info.subscription_id}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}"
         )
 
+    def documented_operations(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(METHOD, path template, operation) for every operation of the twin's served /openapi.json."""
+        document = self.session.get(f"{self.info.arm_url}/openapi.json", timeout=30).json()
+        return [
+            (method.upper(), path, operation)
+            for path, operations in document["paths"].items()
+            for method, operation in operations.items()
+        ]
+
     def policy_vault_body(self, location: str = "westeurope", **properties: Any) -> dict[str, Any]:
         """An ARM vault body: a standard access-policy vault where the default identity holds every key and
         secret permission (`properties` override or add vault properties)."""

@@ -42,7 +42,7 @@ def new_version() -> str:
 
 
 def check_name(name: str, kind: str) -> None:
-    if not NAME_RE.match(name or ""):
+    if not NAME_RE.fullmatch(name or ""):  # fullmatch: `$` would let a trailing newline through
         raise bad_parameter(
             f"The request URI contains an invalid name: {name[:127]!r}. A {kind} name must be 1-127 "
             "characters from 0-9, a-z, A-Z and '-'."

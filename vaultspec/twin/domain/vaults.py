@@ -60,7 +60,7 @@ def is_guid(value: Any) -> bool:
 
 
 def check_vault_name(name: str) -> None:
-    if not NAME_RE.match(name) or "--" in name:
+    if not NAME_RE.fullmatch(name) or "--" in name:
         raise ArmError(
             400,
             "VaultNameNotValid",

@@ -8,7 +8,9 @@ Data plane (`NAME.vault.localhost`): no bearer token -> 401 with the Key Vault c
 another tenant than the vault's (`AKV10032: Invalid issuer`, as Key Vault answers a vault whose
 tenantId is not the caller's: the SDK's TROUBLESHOOTING.md). The twin issues tokens for its own tenant
 only, so a vault with a foreign tenantId is unreachable on the data plane, as it is in Azure from any
-other tenant. Then the vault must exist (404 VaultNotFound), and the backend decides (403 ForbiddenBy*).
+other tenant. Then an object name must be valid (400 BadParameter "The request URI contains an invalid name",
+which Key Vault answers for every operation, not only create/import/set), the vault must exist (404
+VaultNotFound), and the backend decides (403 ForbiddenBy*).
 
 Both the raw-ASGI hot paths and the FastAPI dependencies (`auth.DataPlane`) use these functions,
 so this module imports nothing of FastAPI: the twin answers its first requests before FastAPI loads.
@@ -18,8 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vaultspec.twin.domain.access import OPERATIONS
 from vaultspec.twin.domain.backend import TwinBackend
-from vaultspec.twin.domain.objects import VaultRef
+from vaultspec.twin.domain.objects import VaultRef, check_name
 from vaultspec.twin.errors import KeyVaultError
 from vaultspec.twin.store import VaultRow
 from vaultspec.twin.tokens import InvalidToken, Principal
@@ -94,7 +97,10 @@ def authorize(
     object_name: str | None,
     client: str,
 ) -> DataPlaneCall:
-    """Find the vault (404 VaultNotFound) and decide (403 ForbiddenBy*)."""
+    """Check the object name (400 BadParameter, for every operation), find the vault (404 VaultNotFound)
+    and decide (403 ForbiddenBy*)."""
+    if object_name is not None:
+        check_name(object_name, OPERATIONS[operation].kind.removesuffix("s"))
     access = backend.access(vault_name, principal, operation, object_name, client) if vault_name else None
     if access is None or access.row is None or access.ref is None:
         raise KeyVaultError(404, "VaultNotFound", f"The vault '{vault_name or ''}' does not exist.")

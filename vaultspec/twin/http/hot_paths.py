@@ -79,10 +79,10 @@ async def hot_answer(
     """The answer if the request on vault `vault` is a hot path; None leaves it to the routers."""
     method, path = scope["method"], scope["path"]
     if method == "GET":
-        match = _SECRET_GET.match(path)
+        match = _SECRET_GET.fullmatch(path)  # fullmatch: `$` would accept a trailing newline
         operation = "get_secret"
     elif method == "POST":
-        match = _SIGN.match(path)
+        match = _SIGN.fullmatch(path)
         operation = "sign"
     else:
         return None
