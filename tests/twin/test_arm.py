@@ -72,6 +72,22 @@ def test_create_get_update_list_vault(twin: TwinInfo, mgmt: Any) -> None:
     assert err.value.status_code == 400
 
 
+def test_vault_names_are_one_name_whatever_their_case(twin: TwinInfo, mgmt: Any) -> None:
+    """ARM names are case-insensitive: an upper-case spelling of a taken name is taken (the twin stored
+    names in lower case but looked them up as given, so such a PUT in another group replaced the vault)."""
+    name = create(mgmt, twin).name
+    shouting = name.upper()
+    assert mgmt.vaults.get(RG, shouting).name == name
+    availability = mgmt.vaults.check_name_availability(
+        VaultCheckNameAvailabilityParameters(name=shouting, type="Microsoft.KeyVault/vaults")
+    )
+    assert availability.name_available is False
+    with pytest.raises(HttpResponseError) as taken:
+        mgmt.vaults.begin_create_or_update("rg-arm-other", shouting, vault_params(twin)).result()
+    assert taken.value.status_code == 409
+    assert mgmt.vaults.get(RG, name).id.endswith(f"/resourceGroups/{RG}/providers/{VAULTS}/{name}")
+
+
 def test_rbac_default_is_false_for_older_api_versions(twin: TwinInfo) -> None:
     name = fresh_name("v")
     response = arm_request(

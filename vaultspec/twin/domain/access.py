@@ -17,8 +17,8 @@ vault grants nobody data access, its creator included.
 Our choices where Microsoft's docs name no dataAction: reading deleted keys uses `keys/read`,
 reading deleted secrets `secrets/readMetadata/action`, purging `keys/purge/action` /
 `secrets/purge/action`, recovering `keys/recover/action` / `secrets/recover/action` (so the Officer
-roles' `keys/*` / `secrets/*` cover them), random bytes `vaults/rng/action` (Administrator only; on
-access-policy vaults any policy entry for the caller allows it).
+roles' `keys/*` / `secrets/*` cover them). Random bytes (`/rng`) are a Managed HSM operation: a vault
+answers 400 (`http.keys`), so there is nothing to authorize.
 
 Network rules are checked before identity: `publicNetworkAccess: Disabled` refuses every caller
 (403 ForbiddenByConnection; the twin has no private endpoints, so such a vault is unreachable on its
@@ -91,7 +91,6 @@ OPERATIONS: dict[str, Operation] = {
             ("sign", "sign", "keys/sign/action", "KeySign"),
             ("verify", "verify", "keys/verify/action", "KeyVerify"),
             ("release_key", "release", "keys/release/action", "KeyRelease"),
-            ("get_random_bytes", "*", "rng/action", "GetRandomBytes"),
         ],
     ),
     **_ops(
@@ -232,10 +231,6 @@ def decide(
         if compound and str(compound).lower() != application:
             continue  # a compound entry: only application `applicationId` acting for `objectId`
         granted = {str(p).lower() for p in (policy.get("permissions") or {}).get(operation.kind) or []}
-        if operation.permission == "*" and any(
-            (policy.get("permissions") or {}).get(kind) for kind in ("keys", "secrets")
-        ):
-            return ALLOW
         if "all" in granted or operation.permission.lower() in granted:
             return ALLOW
     kind = operation.kind

@@ -420,10 +420,3 @@ class KeyService:
             "BadParameter",
             "The target attestation token could not be verified: the twin has no attestation service.",
         )
-
-    @staticmethod
-    def get_random_bytes(body: dict[str, Any]) -> dict[str, Any]:
-        count = body.get("count")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 128:
-            raise bad_parameter("count must be an integer from 1 to 128")
-        return {"value": crypto.b64url(crypto.random_bytes(count))}

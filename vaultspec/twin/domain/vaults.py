@@ -4,7 +4,8 @@ Validation follows Azure: names `^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$` withou
 one name, one vault, even in another resource group, even while soft-deleted); `tenantId` a GUID;
 `sku` `{family: A, name: standard|premium}`; `softDeleteRetentionInDays` 7-90 and fixed once set;
 soft delete cannot be disabled; purge protection cannot be turned off once on; `createMode: recover`
-restores a soft-deleted vault with its keys and secrets; network ACL and access-policy shapes.
+restores a soft-deleted vault with its keys and secrets; network ACL and access-policy shapes (GUIDs for
+access-policy tenantId, objectId and applicationId: 400 "An invalid value was provided for 'accessPolicies'").
 `enableRbacAuthorization` defaults to true from api-version 2026-02-01 on (Microsoft's change of
 default) and to false before. Answers are final (`provisioningState: Succeeded`), so ARM pollers
 finish at once.
@@ -83,10 +84,14 @@ def validate_access_policies(policies: Any, field: str = "properties.accessPolic
         where = f"{field}[{index}]"
         if not isinstance(policy, dict):
             raise arm_bad_request(f"{where} must be an object", where)
-        if not is_guid(policy.get("tenantId")):
-            raise arm_bad_request(f"{where}.tenantId must be a GUID", f"{where}.tenantId")
-        if not isinstance(policy.get("objectId"), str) or not policy["objectId"]:
-            raise arm_bad_request(f"{where}.objectId is required", f"{where}.objectId")
+        for identity in ("tenantId", "objectId", "applicationId"):
+            value = policy.get(identity)
+            if (identity != "applicationId" or value) and not is_guid(value):
+                # Key Vault's answer to an objectId that is no GUID (Azure/azure-cli#18430), naming the field
+                raise arm_bad_request(
+                    f"An invalid value was provided for 'accessPolicies': {where}.{identity} must be a GUID.",
+                    f"{where}.{identity}",
+                )
         permissions = policy.get("permissions")
         if not isinstance(permissions, dict):
             raise arm_bad_request(f"{where}.permissions is required", f"{where}.permissions")

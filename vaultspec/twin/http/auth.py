@@ -14,7 +14,7 @@ from fastapi import Request
 
 from vaultspec.twin.domain.access import OPERATIONS
 from vaultspec.twin.domain.backend import TwinBackend
-from vaultspec.twin.errors import ArmError
+from vaultspec.twin.errors import ArmError, KeyVaultError
 from vaultspec.twin.http.caller import (
     VAULT_SUFFIX,
     DataPlaneCall,
@@ -22,6 +22,7 @@ from vaultspec.twin.http.caller import (
     authenticate,
     authorize,
     challenge_header,
+    check_api_version,
     vault_name_from_host,
 )
 from vaultspec.twin.tokens import InvalidToken, Principal
@@ -39,6 +40,7 @@ __all__ = [
     "bearer_token",
     "challenge_header",
     "data_plane_principal",
+    "vault_caller",
     "vault_name_of",
 ]
 
@@ -97,8 +99,23 @@ class DataPlane:
         object_name = request.path_params.get(self.object_param) if self.object_param else None
         state.object = object_name
         principal = data_plane_principal(request)
+        check_api_version(request.scope.get("query_string", b""))
         client = request.client.host if request.client else "127.0.0.1"
         return authorize(backend_of(request), principal, name, self.operation, object_name, client)
+
+
+def vault_caller(request: Request) -> Principal:
+    """Dependency of data-plane calls that authorize nothing (a Managed HSM operation sent to a vault):
+    the caller is authenticated, the api-version is well formed and the vault exists (404 otherwise)."""
+    state = request.state
+    state.plane = "data"
+    name = vault_name_of(request)
+    state.vault = name
+    principal = data_plane_principal(request)
+    check_api_version(request.scope.get("query_string", b""))
+    if name is None or backend_of(request).vaults.active(name) is None:
+        raise KeyVaultError(404, "VaultNotFound", f"The vault '{name or ''}' does not exist.")
+    return principal
 
 
 def arm_principal(request: Request) -> Principal:

@@ -8,9 +8,10 @@ Data plane (`NAME.vault.localhost`): no bearer token -> 401 with the Key Vault c
 another tenant than the vault's (`AKV10032: Invalid issuer`, as Key Vault answers a vault whose
 tenantId is not the caller's: the SDK's TROUBLESHOOTING.md). The twin issues tokens for its own tenant
 only, so a vault with a foreign tenantId is unreachable on the data plane, as it is in Azure from any
-other tenant. Then an object name must be valid (400 BadParameter "The request URI contains an invalid name",
-which Key Vault answers for every operation, not only create/import/set), the vault must exist (404
-VaultNotFound), and the backend decides (403 ForbiddenBy*).
+other tenant. Then the request must name a well-formed api-version (400 BadParameter), an object name
+must be valid (400 BadParameter "The request URI contains an invalid name", which Key Vault answers for
+every operation, not only create/import/set), the vault must exist (404 VaultNotFound), and the backend
+decides (403 ForbiddenBy*).
 
 Both the raw-ASGI hot paths and the FastAPI dependencies (`auth.DataPlane`) use these functions,
 so this module imports nothing of FastAPI: the twin answers its first requests before FastAPI loads.
@@ -18,12 +19,14 @@ so this module imports nothing of FastAPI: the twin answers its first requests b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from vaultspec.twin.domain.access import OPERATIONS
 from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.domain.objects import VaultRef, check_name
-from vaultspec.twin.errors import KeyVaultError
+from vaultspec.twin.errors import KeyVaultError, bad_parameter
 from vaultspec.twin.store import VaultRow
 from vaultspec.twin.tokens import InvalidToken, Principal
 
@@ -58,6 +61,30 @@ def challenge_header(backend: TwinBackend, vault_name: str | None) -> str:
         f'Bearer authorization="https://login.windows.net/{vault_tenant(backend, vault_name)}", '
         f'resource="{backend.data_plane_audience}"'
     )
+
+
+API_VERSION_RE = re.compile(r"(\d+\.\d+|\d{4}-\d{2}-\d{2})(-preview(\.\d+)?)?")
+LATEST_API_VERSION = "7.6"
+
+
+def check_api_version(query_string: bytes) -> None:
+    """Every data-plane request names one well-formed api-version (400 BadParameter otherwise).
+
+    Malformed: Key Vault's own answer, "The specified version (X) is not recognized. Consider using the
+    latest supported version (Y)." (Azure/azure-sdk-for-net#14789). Missing: the REST specs mark the
+    parameter required; the message is the twin's. A well-formed version the twin has not heard of is
+    served as the latest (lenient, so newer SDKs work; Key Vault refuses versions it does not know).
+    """
+    values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("api-version", [])
+    if not values or values == [""]:
+        raise bad_parameter(
+            f"The api-version query parameter is missing: every request names one (?api-version={LATEST_API_VERSION})."
+        )
+    if len(values) > 1 or not API_VERSION_RE.fullmatch(values[0]):
+        raise bad_parameter(
+            f"The specified version ({','.join(v[:64] for v in values)}) is not recognized. Consider using the "
+            f"latest supported version ({LATEST_API_VERSION})."
+        )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope
 from vaultspec.twin.domain.access import OPERATIONS
 from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.errors import ArmError, KeyVaultError, bad_parameter
-from vaultspec.twin.http.caller import Unauthorized, authenticate, authorize, challenge_header
+from vaultspec.twin.http.caller import Unauthorized, authenticate, authorize, challenge_header, check_api_version
 from vaultspec.twin.http.identity_token import IDENTITY_PATH, principal_for, token_answer
 from vaultspec.twin.http.json_body import LONE_SURROGATE, loads
 
@@ -95,6 +95,7 @@ async def hot_answer(
         with backend.store.cache.snapshot():  # read-only from here: one generation check per request
             principal = authenticate(backend, _header(scope, b"authorization"), vault)
             state["principal"], state["app_id"] = principal.object_id, principal.app_id
+            check_api_version(scope.get("query_string", b""))
             client = scope.get("client")
             call = authorize(backend, principal, vault, operation, name, client[0] if client else "127.0.0.1")
             if operation == "get_secret":
