@@ -10,12 +10,13 @@ tenant acts as subscription Owner.
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from vaultspec.twin.domain.access import OPERATIONS
 from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.errors import ArmError, KeyVaultError
 from vaultspec.twin.http.caller import (
+    API_VERSION_RE,
     VAULT_SUFFIX,
     DataPlaneCall,
     Unauthorized,
@@ -33,6 +34,7 @@ __all__ = [
     "DataPlane",
     "DataPlaneCall",
     "Unauthorized",
+    "api_version_param",
     "arm_principal",
     "authenticate",
     "authorize",
@@ -102,6 +104,18 @@ class DataPlane:
         check_api_version(request.scope.get("query_string", b""))
         client = request.client.host if request.client else "127.0.0.1"
         return authorize(backend_of(request), principal, name, self.operation, object_name, client)
+
+
+def api_version_param(
+    api_version: str = Query(
+        ...,
+        alias="api-version",
+        pattern=f"^{API_VERSION_RE.pattern}$",
+        description="Key Vault REST api-version, e.g. 7.6 or 2025-07-01 (required)",
+    ),
+) -> None:
+    """Router dependency of the data plane: documents the required api-version (what `check_api_version`
+    enforces, with Key Vault's messages, after authentication)."""
 
 
 def vault_caller(request: Request) -> Principal:

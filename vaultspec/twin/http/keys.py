@@ -7,7 +7,7 @@ Each handler names the Key Vault REST operation it implements. The latest versio
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from vaultspec.twin.errors import bad_parameter
-from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, backend_of, vault_caller
+from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, api_version_param, backend_of, vault_caller
 from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.models import (
     GetRandomBytesRequest,
@@ -36,7 +36,9 @@ from vaultspec.twin.http.schemas import (
 )
 from vaultspec.twin.tokens import Principal
 
-router = APIRouter(tags=["keys"], responses=KV_ERRORS, route_class=StrictJsonRoute)
+router = APIRouter(
+    tags=["keys"], responses=KV_ERRORS, route_class=StrictJsonRoute, dependencies=[Depends(api_version_param)]
+)
 MAXRESULTS = Query(None, description="1..25 items per page")
 SKIPTOKEN = Query(None, alias="$skiptoken")
 
