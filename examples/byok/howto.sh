@@ -2,8 +2,7 @@
 # The BYOK how-to, on the local twin: KEK -> kek-pem -> two local keys -> wrap -> import -> smoke.
 # Run from anywhere: ./examples/byok/howto.sh  (after `make venv`). Everything it makes stays in this
 # folder (git-ignored): private/ (the demo's software keys), transfer/ (blobs and public keys), byok.yaml,
-# .vaultspec/twin (this example's own twin). Step 6 needs a `vaultspec up` that carries imported keys (the
-# real-engine `up`; see README.md).
+# .vaultspec/twin (this example's own twin, its Pulumi state and passphrase), Pulumi.byok.yaml.
 set -euo pipefail
 cd "$(dirname "$0")"
 BIN="${BIN:-../../.venv/bin}"

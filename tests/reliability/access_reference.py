@@ -16,7 +16,11 @@ tables (`vaultspec.catalog.roles`, `vaultspec.twin.domain.access`):
   setrotationpolicy); `all` grants every permission of its kind;
 - scopes: an assignment at scope S applies to resource R when R is S or lies under S; list and restore
   operations act on the vault, every other operation on `.../vaults/{v}/keys/{k}` or `.../secrets/{s}`;
-- RBAC vaults ignore access policies, access-policy vaults ignore role assignments.
+- RBAC vaults ignore access policies, access-policy vaults ignore role assignments;
+- compound identities ("Key Vault access policy", learn.microsoft.com: an entry for an application and
+  a user applies when the application acts on behalf of the user): an entry with an `applicationId`
+  applies only to a caller whose token says `appid` = applicationId and `oid` = objectId; RBAC decides
+  on the caller's `oid` alone.
 """
 
 from __future__ import annotations
@@ -159,6 +163,7 @@ class PolicyEntry:
     principal: str
     keys: frozenset[str]
     secrets: frozenset[str]
+    application: str | None = None  # a compound identity: this application acting for `principal`
 
 
 def allowed(
@@ -170,8 +175,10 @@ def allowed(
     object_name: str,
     assignments: list[RoleAssignment],
     policies: list[PolicyEntry],
+    application: str | None = None,
 ) -> bool:
-    """Would Key Vault let `principal` run `operation` (on `object_name`) in this vault?"""
+    """Would Key Vault let `principal` (acting through `application`, if any) run `operation` (on
+    `object_name`) in this vault?"""
     op = OPS[operation]
     who = principal.lower()
     if rbac:
@@ -183,7 +190,8 @@ def allowed(
             for a in assignments
         )
     granted: set[str] = set()
+    app = (application or principal).lower()
     for entry in policies:
-        if entry.principal.lower() == who:
+        if entry.principal.lower() == who and (entry.application is None or entry.application.lower() == app):
             granted |= {p.lower() for p in (entry.keys if op.kind == "keys" else entry.secrets)}
     return "all" in granted or op.permission.lower() in granted

@@ -8,11 +8,16 @@ generated bodies reach the operations' own validation). Data-plane operations go
 with a management token, the identity endpoint with its header secret. Each response must pass:
 no 5xx, a documented status code, the documented content type, documented headers, and the
 documented response schema. Failures are collected, not raised, so a long run counts them all.
+
+Generated bodies are widened with lone UTF-16 surrogates (`with_lone_surrogates`): about half get one
+string, a value or a key at any depth, holding a character from U+D800..U+DFFF, which JSON carries as a
+`\ud800`-style escape. schemathesis (hypothesis' `text()`) never generates those by itself.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +25,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -33,7 +39,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.reliability.twinhttp import TwinHttp
-from vaultspec.twin.server import TwinInfo
 
 FUZZ_VAULT = "fuzzkv"
 FUZZ_RG = "rg-fuzz"
@@ -60,7 +65,85 @@ class FuzzReport:
             self.failures.append(text)
 
 
-def _plane(operation: Any) -> str:
+LONE_SURROGATES = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+Path = tuple[Any, ...]
+
+
+def _string_places(value: Any, path: Path = ()) -> list[tuple[Path, bool]]:
+    """Where strings are in a JSON value: (path, is a key) for every string value and object key."""
+    if isinstance(value, str):
+        return [(path, False)]
+    if isinstance(value, dict):
+        places = [((*path, key), True) for key in value if isinstance(key, str)]
+        return places + [p for key, item in value.items() for p in _string_places(item, (*path, key))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _string_places(item, (*path, index))]
+    return []
+
+
+def _replace(value: Any, place: tuple[Path, bool], spoil: Callable[[str], str]) -> Any:
+    """A copy of `value` with the string at `place` passed through `spoil`."""
+    path, is_key = place
+    if not path:
+        return spoil(value)
+    head, rest = path[0], path[1:]
+    if isinstance(value, list):
+        return [_replace(item, (rest, is_key), spoil) if i == head else item for i, item in enumerate(value)]
+    if is_key and not rest:
+        return {(spoil(k) if k == head else k): v for k, v in value.items()}
+    return {k: (_replace(v, (rest, is_key), spoil) if k == head else v) for k, v in value.items()}
+
+
+def _spoiled(body: Any, place: tuple[Path, bool] | None, surrogate: str, at: int) -> Any:
+    if place is None:  # no string to spoil: add one (a key of an object, an item of a list, or the body)
+        if isinstance(body, dict):
+            return {**body, surrogate: "x"}
+        return [*body, surrogate] if isinstance(body, list) else surrogate
+    return _replace(body, place, lambda text: text[: at % (len(text) + 1)] + surrogate + text[at % (len(text) + 1) :])
+
+
+def _spoil_values(value: Any, surrogate: str) -> Any:
+    """`value` with `surrogate` appended to every string value (keys left intact)."""
+    if isinstance(value, str):
+        return value + surrogate
+    if isinstance(value, dict):
+        return {key: _spoil_values(item, surrogate) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_spoil_values(item, surrogate) for item in value]
+    return value
+
+
+def _is_json(body: Any) -> bool:
+    return isinstance(body, dict | list | str | int | float | bool)  # not schemathesis' NotSet
+
+
+def every_value_with_a_lone_surrogate(body: Any) -> st.SearchStrategy[Any]:
+    """`body` with a lone surrogate in every string value (the documented fields themselves, keys intact);
+    a body without strings gets one added."""
+    if not _is_json(body):
+        return st.just(body)
+    has_strings = any(not is_key for _, is_key in _string_places(body))
+    return LONE_SURROGATES.map(
+        lambda surrogate: _spoil_values(body, surrogate) if has_strings else _spoiled(body, None, surrogate, 0)
+    )
+
+
+def one_string_with_a_lone_surrogate(body: Any) -> st.SearchStrategy[Any]:
+    """`body` with a lone surrogate in one of its strings (a value or a key, any depth, any position)."""
+    if not _is_json(body):
+        return st.just(body)
+    places = _string_places(body)
+    place = st.sampled_from(places) if places else st.none()
+    return st.builds(_spoiled, st.just(body), place, LONE_SURROGATES, st.integers(0, 64))
+
+
+def with_lone_surrogates(body: Any) -> st.SearchStrategy[Any]:
+    """`body` as generated, or (about half the time) with a lone surrogate in one of its strings."""
+    spoiled = one_string_with_a_lone_surrogate(body)
+    return st.booleans().flatmap(lambda spoil: spoiled if spoil else st.just(body))
+
+
+def plane_of(operation: Any) -> str:
     tags = operation.definition.raw.get("tags") or []
     if "identity" in tags:
         return "identity"
@@ -132,38 +215,21 @@ def fuzz(
     seed: int | None = None,
 ) -> FuzzReport:
     """Run every operation (of `planes`) x mode x profile for `examples` cases each; return what happened."""
-    info: TwinInfo = http.info
-    document = http.session.get(f"{info.arm_url}/openapi.json", timeout=30).json()
-    schema = schemathesis.openapi.from_dict(document)
+    schema = load_schema(http)
+
+    @schema.hook
+    def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
+        return with_lone_surrogates(body)
+
     session = requests.Session()
     session.trust_env = False
     report = FuzzReport()
     for result in schema.get_all_operations():
         operation = result.ok()
-        plane = _plane(operation)
-        if plane not in planes:
+        if plane_of(operation) not in planes:
             continue
-        pinned = prepare(http)
-        if plane == "data":
-            base_url = info.vault_url(FUZZ_VAULT)
-            headers = {"Authorization": f"Bearer {http.data_token()}"}
-        elif plane == "arm":
-            base_url = info.arm_url
-            headers = {"Authorization": f"Bearer {http.arm_token()}"}
-        else:
-            base_url = info.arm_url
-            headers = {"X-IDENTITY-HEADER": info.identity_header()}
-        names = {p.name for p in operation.path_parameters}
-        if plane == "data" and "name" in names:
-            object_name = "fuzzsecret" if "/secrets" in operation.path else "fuzzkey"
-            pins: dict[str, str] = {"name": object_name}
-            if "version" in names:
-                pins["version"] = pinned["version"] if object_name == "fuzzkey" else ""
-                pins = {k: v for k, v in pins.items() if v}
-        else:
-            pins = {k: v for k, v in pinned.items() if k in names}
+        target, pins = aim(http, operation, session)
         has_body = bool(operation.definition.raw.get("requestBody"))
-        target = _Target(base_url, headers, info.ca_bundle, session)
         for mode in modes:
             if mode == GenerationMode.NEGATIVE and not has_body:
                 continue  # negating only path/query strings mostly yields unsatisfiable searches, not cases
@@ -188,7 +254,7 @@ def fuzz(
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
     """Where and how one operation's cases are sent."""
 
     base_url: str
@@ -197,12 +263,44 @@ class _Target:
     session: requests.Session
 
 
+def load_schema(http: TwinHttp) -> Any:
+    """The twin's served OpenAPI document as a schemathesis schema."""
+    return schemathesis.openapi.from_dict(http.session.get(f"{http.info.arm_url}/openapi.json", timeout=30).json())
+
+
+def aim(http: TwinHttp, operation: Any, session: requests.Session) -> tuple[Target, dict[str, str]]:
+    """Where `operation` goes (its plane's host and credentials) and the path parameters that name real
+    objects (`prepare`, run first: the pinned profile)."""
+    info = http.info
+    pinned = prepare(http)
+    plane = plane_of(operation)
+    if plane == "data":
+        base_url = info.vault_url(FUZZ_VAULT)
+        headers = {"Authorization": f"Bearer {http.data_token()}"}
+    elif plane == "arm":
+        base_url = info.arm_url
+        headers = {"Authorization": f"Bearer {http.arm_token()}"}
+    else:
+        base_url = info.arm_url
+        headers = {"X-IDENTITY-HEADER": info.identity_header()}
+    names = {p.name for p in operation.path_parameters}
+    if plane == "data" and "name" in names:
+        object_name = "fuzzsecret" if "/secrets" in operation.path else "fuzzkey"
+        pins: dict[str, str] = {"name": object_name}
+        if "version" in names:
+            pins["version"] = pinned["version"] if object_name == "fuzzkey" else ""
+            pins = {k: v for k, v in pins.items() if v}
+    else:
+        pins = {k: v for k, v in pinned.items() if k in names}
+    return Target(base_url, headers, info.ca_bundle, session), pins
+
+
 def _run(
     label: str,
     strategy: Any,
     run_settings: settings,
     run_seed: int | None,
-    target: _Target,
+    target: Target,
     checks: list[Any],
     report: FuzzReport,
 ) -> None:

@@ -1,10 +1,12 @@
 """Access property: for random role assignments and access policies, the twin allows exactly what the
 reference model (`access_reference.py`, written from Microsoft's documentation) allows.
 
-Each example grants three fresh principals random built-in roles at random scopes (subscription,
-resource groups, vaults, single keys and secrets, including look-alike scopes that must not apply) and
-random access-policy permissions, through the twin's ARM API. Then every principal tries every key
-and secret operation on an RBAC vault and on an access-policy vault. A call counts as denied when the
+Each example grants three fresh principals and an application random built-in roles at random scopes
+(subscription, resource groups, vaults, single keys and secrets, including look-alike scopes that must
+not apply) and random access-policy entries, some of them compound (`applicationId`: the application
+acting for the principal), through the twin's ARM API. Then five callers (the three principals, the
+application alone, and the application acting on behalf of the first principal) try every key and secret
+operation on an RBAC vault and on an access-policy vault. A call counts as denied when the
 twin answers 403 with ForbiddenByRbac / ForbiddenByPolicy; anything else (200, 400, 404...) means the
 authorization passed. Probe bodies are chosen so that an authorized call fails validation where it
 would otherwise change state (e.g. `create` with `kty: oct`), so examples stay independent.
@@ -78,14 +80,17 @@ PROBES: dict[str, tuple[str, str, Any]] = {
 }
 
 
+Caller = tuple[str, str | None]  # (oid, appid when an application acts on behalf of oid)
+
+
 @dataclass
 class World:
     http: TwinHttp
-    principals: list[str]
+    principals: list[str]  # three principals, then the application
     vault_ids: dict[str, str]
     scopes: dict[str, str]
     made: list[str]  # role assignment ids of the current example
-    probers: dict[tuple[str, str], TwinHttp]  # (vault, principal) -> its own connection and token cache
+    probers: dict[tuple[str, Caller], TwinHttp]  # (vault, caller) -> its own connection and token cache
 
 
 def _vault_body(http: TwinHttp, rbac: bool, policies: list[dict[str, Any]]) -> dict[str, Any]:
@@ -120,6 +125,9 @@ def world(http: TwinHttp) -> Iterator[World]:
     for vault in (RBAC_VAULT, POLICY_VAULT):
         assert http.vault("POST", f"/keys/{KEY}/create", vault=vault, json={"kty": "EC"}).status_code == 200
         assert http.vault("PUT", f"/secrets/{SECRET}", vault=vault, json={"value": "v"}).status_code == 200
+    # The look-alike group must exist: ARM refuses assignments at a group that does not (404).
+    look_alike = http.arm("PUT", f"{sub}/resourceGroups/{RG[:-1]}", json={"location": "westeurope"})
+    assert look_alike.status_code in (200, 201), look_alike.text
     rbac_vault = vault_ids[RBAC_VAULT]
     scopes = {
         "subscription": sub,
@@ -135,8 +143,10 @@ def world(http: TwinHttp) -> Iterator[World]:
         "secret-named-like-the-key": f"{rbac_vault}/secrets/{KEY}",  # another kind, same name
         "key-in-shouting-case": f"{rbac_vault}/keys/{KEY}".upper().replace("/SUBSCRIPTIONS/", "/subscriptions/"),
     }
-    principals = [str(uuid.uuid4()) for _ in range(3)]
-    probers = {(v, p): TwinHttp(http.info) for v in (RBAC_VAULT, POLICY_VAULT) for p in principals}
+    principals = [str(uuid.uuid4()) for _ in range(4)]
+    application = principals[3]
+    callers: list[Caller] = [(p, None) for p in principals] + [(principals[0], application)]
+    probers = {(v, c): TwinHttp(http.info) for v in (RBAC_VAULT, POLICY_VAULT) for c in callers}
     state = World(http, principals, vault_ids, scopes, [], probers)
     yield state
     _clear(state)
@@ -177,9 +187,9 @@ DESTRUCTIVE = ["delete_key", "delete_secret"]
 SAFE = [operation for operation in PROBES if operation not in DESTRUCTIVE]
 
 
-def _probe(http: TwinHttp, vault: str, principal: str, operations: list[str]) -> dict[str, bool]:
-    """operation -> authorized? for one principal on one vault."""
-    token = http.data_token(principal)
+def _probe(http: TwinHttp, vault: str, caller: Caller, operations: list[str]) -> dict[str, bool]:
+    """operation -> authorized? for one caller on one vault."""
+    token = http.data_token(*caller)
     seen = {}
     for operation in operations:
         method, path, body = PROBES[operation]
@@ -190,8 +200,8 @@ def _probe(http: TwinHttp, vault: str, principal: str, operations: list[str]) ->
     return seen
 
 
-def _observe(world: World) -> dict[tuple[str, str], dict[str, bool]]:
-    """Every principal x vault x operation. Non-destructive probes run concurrently; the deletes run last,
+def _observe(world: World) -> dict[tuple[str, Caller], dict[str, bool]]:
+    """Every caller x vault x operation. Non-destructive probes run concurrently; the deletes run last,
     one principal after another (a concurrent purge could otherwise remove what a delete just deleted)."""
     jobs = list(world.probers)
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -202,7 +212,7 @@ def _observe(world: World) -> dict[tuple[str, str], dict[str, bool]]:
 
 
 grants = st.tuples(
-    st.integers(0, 2),
+    st.integers(0, 3),
     st.sampled_from(sorted(ROLE_DATA_ACTIONS)),
     st.sampled_from(
         [
@@ -222,9 +232,10 @@ grants = st.tuples(
     ),
 )
 policy_entries = st.tuples(
-    st.integers(0, 2),
+    st.integers(0, 3),
     st.frozensets(st.sampled_from(KEY_PERMISSIONS), max_size=6),
     st.frozensets(st.sampled_from(SECRET_PERMISSIONS), max_size=4),
+    st.booleans(),  # compound: the entry names the application too
 )
 
 
@@ -256,11 +267,16 @@ def test_the_twin_allows_exactly_what_the_reference_model_allows(world: World) -
                 continue  # ARM refuses the same (principal, role, scope) twice
             assignments.append(grant)
             world.made.append(_assign(http, grant.scope, grant.principal, role, str(uuid.uuid4())))
-        policies = [PolicyEntry(world.principals[who], keys, secrets) for who, keys, secrets in policy_specs]
+        application = world.principals[3]
+        policies = [
+            PolicyEntry(world.principals[who], keys, secrets, application if compound else None)
+            for who, keys, secrets, compound in policy_specs
+        ]
         entries = [_admin_policy(http)] + [
             {
                 "tenantId": http.info.tenant_id,
                 "objectId": p.principal,
+                **({"applicationId": p.application} if p.application else {}),
                 "permissions": {"keys": sorted(p.keys), "secrets": sorted(p.secrets)},
             }
             for p in policies
@@ -269,7 +285,7 @@ def test_the_twin_allows_exactly_what_the_reference_model_allows(world: World) -
         assert patched.status_code == 200, patched.text
 
         mismatches = []
-        for (vault, principal), seen in _observe(world).items():
+        for (vault, (principal, app)), seen in _observe(world).items():
             for operation, twin_allows in seen.items():
                 expected = allowed(
                     rbac=vault == RBAC_VAULT,
@@ -279,11 +295,13 @@ def test_the_twin_allows_exactly_what_the_reference_model_allows(world: World) -
                     object_name=SECRET if OPS[operation].kind == "secrets" else KEY,
                     assignments=assignments,
                     policies=policies,
+                    application=app,
                 )
                 if expected != twin_allows:
                     who = world.principals.index(principal)
+                    caller = f"principal#{who}" + (" via the application" if app else "")
                     verdicts = f"twin allows: {twin_allows}, reference allows: {expected}"
-                    mismatches.append(f"{vault} principal#{who} {operation}: {verdicts}")
+                    mismatches.append(f"{vault} {caller} {operation}: {verdicts}")
         assert not mismatches, "\n".join(mismatches)
 
     exactly_as_documented()

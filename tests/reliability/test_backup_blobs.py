@@ -48,27 +48,9 @@ def genuine(http: TwinHttp) -> Genuine:
     key = http.vault("POST", "/keys/blob-key/backup").json()["value"]
     hsm_key = http.vault("POST", "/keys/blob-hsm/backup").json()["value"]
     target = "blobtarget"
-    everything = {"keys": ["all"], "secrets": ["all"]}
-    response = http.arm(
-        "PUT",
-        http.vault_path(target, "rg-blobs"),
-        json={
-            "location": "westeurope",
-            "properties": {
-                "tenantId": http.info.tenant_id,
-                "sku": {"family": "A", "name": "standard"},
-                "enableRbacAuthorization": False,
-                "softDeleteRetentionInDays": 7,
-                "accessPolicies": [
-                    {
-                        "tenantId": http.info.tenant_id,
-                        "objectId": http.info.default_object_id,
-                        "permissions": everything,
-                    }
-                ],
-            },
-        },
-    )
+    # The blobs come from the session twin's `--vault` vault, in location `local`: a backup restores only
+    # within its Azure geography, and `local` is a geography of its own.
+    response = http.arm("PUT", http.vault_path(target, "rg-blobs"), json=http.policy_vault_body("local"))
     assert response.status_code in (200, 201), response.text
     return Genuine(secret, key, hsm_key, target)
 

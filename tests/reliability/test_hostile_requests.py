@@ -246,6 +246,61 @@ def test_odd_host_headers_never_reach_another_plane_or_fail(http: TwinHttp, obje
     assert http.serves_normally()
 
 
+def _two_hosts(method: str, target: str, hosts: list[str], headers: dict[str, str]) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", *(f"Host: {h}" for h in hosts)]
+    lines += [f"{k}: {v}" for k, v in headers.items()] + ["Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["hot-path secret read", "routed secret list", "hot-path sign", "arm", "identity"],
+)
+@pytest.mark.parametrize("order", ["vault-then-arm", "arm-then-vault", "the-same-twice", "two-vaults"])
+def test_more_than_one_host_header_is_400_on_every_path(
+    http: TwinHttp, objects: dict[str, str], where: str, order: str
+) -> None:
+    """RFC 9112 §3.2: more than one Host is a 400. The probes found the hot paths routed by the last Host
+    and the routers by the first; neither may be chosen."""
+    port = http.info.port
+    vault, arm, other = f"{VAULT_SNI}:{port}", f"localhost:{port}", f"othervault.vault.localhost:{port}"
+    hosts = {
+        "vault-then-arm": [vault, arm],
+        "arm-then-vault": [arm, vault],
+        "the-same-twice": [vault, vault] if where != "arm" and where != "identity" else [arm, arm],
+        "two-vaults": [other, vault],
+    }[order]
+    data_auth = {"Authorization": f"Bearer {http.data_token()}"}
+    requests_by_place = {
+        "hot-path secret read": ("GET", "/secrets/hostile-secret?api-version=7.6", data_auth),
+        "routed secret list": ("GET", "/secrets?api-version=7.6", data_auth),
+        "hot-path sign": ("POST", f"/keys/hostile-key/{objects['version']}/sign?api-version=7.6", data_auth),
+        "arm": (
+            "GET",
+            f"/subscriptions/{http.info.subscription_id}/providers/Microsoft.KeyVault/vaults?api-version=2024-11-01",
+            {"Authorization": f"Bearer {http.arm_token()}"},
+        ),
+        "identity": (
+            "GET",
+            f"/msi/token?api-version=2019-08-01&resource={http.info.data_plane_resource}",
+            {"X-IDENTITY-HEADER": http.info.identity_header()},
+        ),
+    }
+    method, target, headers = requests_by_place[where]
+    if method == "POST":
+        headers = {**headers, "Content-Type": "application/json", "Content-Length": "0"}
+    response = exchange(http.info, _two_hosts(method, target, hosts, headers), sni=VAULT_SNI)
+    assert response.status == 400, (where, order, response.head[:200])
+    assert b"hostile-value" not in response.body and b"access_token" not in response.body
+    assert http.serves_normally()
+
+
+def test_an_http_1_1_request_without_host_is_400(http: TwinHttp) -> None:
+    request = f"GET /secrets?api-version=7.6 HTTP/1.1\r\nAuthorization: Bearer {http.data_token()}\r\n"
+    response = exchange(http.info, (request + "Connection: close\r\n\r\n").encode(), sni=VAULT_SNI)
+    assert response.status == 400
+
+
 # -- paging ---------------------------------------------------------------------------------------------------
 ABSURD_PAGING = [
     "maxresults=0",

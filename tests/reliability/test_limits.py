@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ import pytest
 from tests.reliability.rawhttp import request_bytes
 from tests.reliability.twinhttp import TwinHttp, read_until_closed, tls_socket
 from vaultspec.twin.http.protocol import MAX_HEAD_BYTES
-from vaultspec.twin.server import stop
+from vaultspec.twin.server import stop, usable_cores
 from vaultspec.twin.testing import start_twin, use_identity_of
 
 VAULT = "limitkv"
@@ -63,13 +66,74 @@ def _connections(http: TwinHttp, count: int) -> list[ssl.SSLSocket]:
     return [tls_socket(http.info, _host(http), timeout=30) for _ in range(count)]
 
 
+@contextmanager
+def _both_cores_busy() -> Iterator[None]:
+    """A busy loop on every usable core, for as long as the block runs (ended by pid)."""
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+        for _ in range(max(usable_cores(), 2))
+    ]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
 def test_a_body_one_byte_over_the_cap_is_413_and_at_the_cap_is_read(limited: TwinHttp) -> None:
-    over = limited.vault("PUT", "/secrets/cap", vault=VAULT, data=b"x" * (MAX_BODY_BYTES + 1))
-    assert over.status_code == 413 and over.json()["error"]["code"] == "RequestEntityTooLarge"
+    """The client reads the 413 every time, while it is still sending its body and with every core busy:
+    the twin drains the rest of the body before it closes (a lingering close), so the close is no reset
+    that would drop the answer (the probes saw resets under CPU load). 50 times in a row, each on a new
+    connection, as a plain client (requests) sends: the whole body, then reads."""
+    over_cap = b"x" * (MAX_BODY_BYTES + 1)
+    with _both_cores_busy():
+        for attempt in range(50):
+            over = limited.vault("PUT", "/secrets/cap", vault=VAULT, data=over_cap)
+            assert over.status_code == 413, f"attempt {attempt}: {over.status_code}"
+            assert over.json()["error"]["code"] == "RequestEntityTooLarge"
     at_cap = b'{"value": "' + b"x" * (MAX_BODY_BYTES - 13) + b'"}'
     assert len(at_cap) == MAX_BODY_BYTES
     read = limited.vault("PUT", "/secrets/cap", vault=VAULT, data=at_cap, headers={"Content-Type": "application/json"})
     assert read.status_code == 400 and "25 KiB" in read.json()["error"]["message"]  # read, then Key Vault's own limit
+
+
+def _clean_end(sock: ssl.SSLSocket) -> bool:
+    """Read to the end of the connection: True for a clean close (EOF), False for a reset."""
+    try:
+        while sock.recv(65536):
+            pass
+    except (ConnectionResetError, ssl.SSLError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_the_rest_of_a_refused_body_is_drained_and_the_close_is_clean(limited: TwinHttp, framing: str) -> None:
+    """A client that reads the 413 before it has sent all its body can still send the rest, and then the
+    connection ends with a clean close, not a reset (a lingering close; without it the twin closed with
+    unread bytes and the client's kernel got a reset)."""
+    host = f"{_host(limited)}:{limited.info.port}"
+    headers = {"Authorization": f"Bearer {limited.data_token()}", "Content-Type": "application/json"}
+    if framing == "content-length":
+        head = request_bytes("PUT", "/secrets/drain?api-version=7.6", host, headers, close=False)
+        head = head[:-2] + f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
+        first, rest = b"x" * 65536, [b"x" * (MAX_BODY_BYTES + 1 - 65536)]
+    else:
+        head = request_bytes("PUT", "/secrets/drain?api-version=7.6", host, headers, close=False)
+        head = head[:-2] + b"Transfer-Encoding: chunked\r\n\r\n"
+        chunk = b"%x\r\n%s\r\n" % (1024 * 1024, b"x" * 1024 * 1024)
+        first, rest = chunk * 5, [chunk] * 3 + [b"0\r\n\r\n"]  # the twin refuses past 4 MiB
+    with tls_socket(limited.info, _host(limited)) as sock:
+        sock.sendall(head + first)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
+        for part in rest:  # the twin is still reading: nothing here may fail
+            sock.sendall(part)
+        assert _clean_end(sock)
+    assert limited.serves_normally()
 
 
 def test_headers_over_the_cap_are_431_and_an_endless_head_is_cut_early(limited: TwinHttp) -> None:

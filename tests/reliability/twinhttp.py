@@ -37,19 +37,23 @@ class TwinHttp:
         self.session = requests.Session()
         self.session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override `verify`
         self.session.verify = info.ca_bundle
-        self._tokens: dict[tuple[str, str | None], str] = {}
+        self._tokens: dict[tuple[str, str | None, str | None], str] = {}
 
     def close(self) -> None:
         self.session.close()
 
     # -- tokens ------------------------------------------------------------------------------------
-    def token(self, resource: str, principal: str | None = None) -> str:
-        cached = self._tokens.get((resource, principal))
+    def token(self, resource: str, principal: str | None = None, app: str | None = None) -> str:
+        """A token for `principal` (default identity when None); with `app`, application `app` acting on
+        behalf of `principal` (a compound identity: `appid` = app, `oid` = principal)."""
+        cached = self._tokens.get((resource, principal, app))
         if cached is not None:
             return cached
         params = {"api-version": "2019-08-01", "resource": resource}
         if principal:
             params["client_id"] = principal
+        if app:
+            params.update(client_id=app, object_id=principal or self.info.default_object_id)
         response = self.session.get(
             self.info.identity_endpoint,
             params=params,
@@ -58,11 +62,11 @@ class TwinHttp:
         )
         response.raise_for_status()
         token = response.json()["access_token"]
-        self._tokens[(resource, principal)] = token
+        self._tokens[(resource, principal, app)] = token
         return token
 
-    def data_token(self, principal: str | None = None) -> str:
-        return self.token(self.info.data_plane_resource, principal)
+    def data_token(self, principal: str | None = None, app: str | None = None) -> str:
+        return self.token(self.info.data_plane_resource, principal, app)
 
     def arm_token(self, principal: str | None = None) -> str:
         return self.token(ARM_RESOURCE, principal)
@@ -118,6 +122,35 @@ class TwinHttp:
         return (
             f"/subscriptions/{self.info.subscription_id}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}"
         )
+
+    def documented_operations(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(METHOD, path template, operation) for every operation of the twin's served /openapi.json."""
+        document = self.session.get(f"{self.info.arm_url}/openapi.json", timeout=30).json()
+        return [
+            (method.upper(), path, operation)
+            for path, operations in document["paths"].items()
+            for method, operation in operations.items()
+        ]
+
+    def policy_vault_body(self, location: str = "westeurope", **properties: Any) -> dict[str, Any]:
+        """An ARM vault body: a standard access-policy vault where the default identity holds every key and
+        secret permission (`properties` override or add vault properties)."""
+        owner = {
+            "tenantId": self.info.tenant_id,
+            "objectId": self.info.default_object_id,
+            "permissions": {"keys": ["all"], "secrets": ["all"]},
+        }
+        return {
+            "location": location,
+            "properties": {
+                "tenantId": self.info.tenant_id,
+                "sku": {"family": "A", "name": "standard"},
+                "enableRbacAuthorization": False,
+                "softDeleteRetentionInDays": 7,
+                "accessPolicies": [owner],
+                **properties,
+            },
+        }
 
     def serves_normally(self) -> bool:
         """A plain authenticated request still succeeds: the twin kept serving."""

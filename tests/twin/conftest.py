@@ -78,7 +78,12 @@ def name() -> str:
 def make_vault(twin: TwinInfo) -> Iterator[Callable[..., str]]:  # noqa: F811
     """Create a vault through ARM; returns its name."""
 
-    def make(properties: dict[str, Any] | None = None, rg: str = "rg-tests", premium: bool = True) -> str:
+    def make(
+        properties: dict[str, Any] | None = None,
+        rg: str = "rg-tests",
+        premium: bool = True,
+        location: str = "westeurope",
+    ) -> str:
         vault = fresh_name("v")
         props = {
             "tenantId": twin.tenant_id,
@@ -90,7 +95,7 @@ def make_vault(twin: TwinInfo) -> Iterator[Callable[..., str]]:  # noqa: F811
             twin,
             "PUT",
             f"/subscriptions/{twin.subscription_id}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}",
-            {"location": "westeurope", "properties": props},
+            {"location": location, "properties": props},
         )
         assert response.status_code in (200, 201), response.text
         return vault

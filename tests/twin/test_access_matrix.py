@@ -61,7 +61,6 @@ KEY_OPS = [
     "sign",
     "verify",
     "release_key",
-    "get_random_bytes",
 ]
 SECRET_OPS = [
     "set_secret",
@@ -95,7 +94,7 @@ SECRET_METADATA = {
 # Built-in role -> operations it allows (Microsoft's role table, read by hand).
 ROLE_GRANTS: dict[str, tuple[str, set[str]]] = {
     "Key Vault Administrator": ("00482a5a-887f-4fb3-b363-3b7fe8e74483", set(ALL_OPS)),
-    "Key Vault Crypto Officer": ("14b46e9e-c2b7-41b4-b07b-48a6ebf60603", set(KEY_OPS) - {"get_random_bytes"}),
+    "Key Vault Crypto Officer": ("14b46e9e-c2b7-41b4-b07b-48a6ebf60603", set(KEY_OPS)),
     "Key Vault Crypto User": (
         "12338af0-0e69-4776-bea7-57ae8d297424",
         KEY_READS
@@ -155,7 +154,6 @@ POLICY_PERMISSION = {
     "sign": ("keys", "sign"),
     "verify": ("keys", "verify"),
     "release_key": ("keys", "release"),
-    "get_random_bytes": ("keys", "get"),
     "set_secret": ("secrets", "set"),
     "get_secret": ("secrets", "get"),
     "list_properties_of_secrets": ("secrets", "list"),
@@ -295,7 +293,6 @@ RUNNERS: dict[str, Callable[[Any, Any, Fixture], Any]] = {
         k, fx, "verify", {"alg": "RS256", "digest": b64url(b"\0" * 32), "value": b64url(b"\0" * 256)}
     ),
     "release_key": lambda k, s, fx: _release(k, fx),
-    "get_random_bytes": lambda k, s, fx: k.get_random_bytes(8),
     "set_secret": lambda k, s, fx: s.set_secret(fresh_name(), "v"),
     "get_secret": lambda k, s, fx: s.get_secret(fx.secret_name),
     "list_properties_of_secrets": lambda k, s, fx: list(s.list_properties_of_secrets()),
@@ -495,8 +492,6 @@ def policies(twin: TwinInfo) -> tuple[Fixture, dict[str, tuple[str, str]]]:
             )
         )
         rest = {k: [p for p in v if not (k == kind and p == permission)] for k, v in ALL_PERMISSIONS.items()}
-        if op == "get_random_bytes":
-            continue  # the refused principal has no policy at all
         entries.append(AccessPolicyEntry(tenant_id=twin.tenant_id, object_id=refused, permissions=_permissions(rest)))
     mgmt_client(twin).vaults.update_access_policy(
         RG,

@@ -72,6 +72,22 @@ def test_create_get_update_list_vault(twin: TwinInfo, mgmt: Any) -> None:
     assert err.value.status_code == 400
 
 
+def test_vault_names_are_one_name_whatever_their_case(twin: TwinInfo, mgmt: Any) -> None:
+    """ARM names are case-insensitive: an upper-case spelling of a taken name is taken (the twin stored
+    names in lower case but looked them up as given, so such a PUT in another group replaced the vault)."""
+    name = create(mgmt, twin).name
+    shouting = name.upper()
+    assert mgmt.vaults.get(RG, shouting).name == name
+    availability = mgmt.vaults.check_name_availability(
+        VaultCheckNameAvailabilityParameters(name=shouting, type="Microsoft.KeyVault/vaults")
+    )
+    assert availability.name_available is False
+    with pytest.raises(HttpResponseError) as taken:
+        mgmt.vaults.begin_create_or_update("rg-arm-other", shouting, vault_params(twin)).result()
+    assert taken.value.status_code == 409
+    assert mgmt.vaults.get(RG, name).id.endswith(f"/resourceGroups/{RG}/providers/{VAULTS}/{name}")
+
+
 def test_rbac_default_is_false_for_older_api_versions(twin: TwinInfo) -> None:
     name = fresh_name("v")
     response = arm_request(
@@ -275,6 +291,61 @@ def test_locks_are_enforced_like_azure(twin: TwinInfo, mgmt: Any) -> None:
     )
     arm_request(twin, "DELETE", f"{vault_id}/providers/Microsoft.Authorization/locks/nodelete", api="2020-05-01")
     mgmt.vaults.delete(RG, name)
+
+
+def test_a_client_of_another_subscription_never_reaches_a_locked_vault(twin: TwinInfo, mgmt: Any) -> None:
+    """The probe: azure-mgmt-keyvault configured for a subscription the twin does not hold tried to delete,
+    patch and grant on a locked vault; each call must be ARM's 404, and the vault must stay as it was."""
+    name = create(mgmt, twin).name
+    vault_id = f"/subscriptions/{twin.subscription_id}/resourceGroups/{RG}/providers/{VAULTS}/{name}"
+    lock = f"{vault_id}/providers/Microsoft.Authorization/locks/probe"
+    assert arm_request(twin, "PUT", lock, {"properties": {"level": "ReadOnly"}}).status_code == 201
+    foreign = mgmt_client(twin, subscription_id="00000000-0000-0000-0000-000000000000")
+    policy = VaultAccessPolicyParameters(
+        properties=VaultAccessPolicyProperties(
+            access_policies=[
+                AccessPolicyEntry(
+                    tenant_id=twin.tenant_id, object_id=str(uuid.uuid4()), permissions=Permissions(secrets=["get"])
+                )
+            ]
+        )
+    )
+    attempts = [
+        lambda: foreign.vaults.delete(RG, name),
+        lambda: foreign.vaults.update(RG, name, VaultPatchParameters(tags={"probe": "1"})),
+        lambda: foreign.vaults.update_access_policy(RG, name, "add", policy),
+        lambda: foreign.vaults.get(RG, name),
+    ]
+    try:
+        for attempt in attempts:
+            with pytest.raises(ResourceNotFoundError) as err:
+                attempt()
+            assert err.value.error.code == "SubscriptionNotFound"
+        with pytest.raises(ResourceNotFoundError) as err:  # the right subscription, another group
+            mgmt.vaults.delete("rg-arm-elsewhere", name)
+        assert err.value.error.code == "ResourceGroupNotFound"
+        kept = mgmt.vaults.get(RG, name)
+        assert kept.tags == {"owner": "platform"} and kept.properties.access_policies == []
+    finally:
+        arm_request(twin, "DELETE", lock)
+    mgmt.vaults.delete(RG, name)
+
+
+def test_resource_groups_exist_once_created_or_named_by_a_vault(twin: TwinInfo, mgmt: Any) -> None:
+    group = fresh_name("rg-")
+    path = f"/subscriptions/{twin.subscription_id}/resourceGroups/{group}"
+    missing = arm_request(twin, "GET", path, api="2021-04-01")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "ResourceGroupNotFound"
+    listing = arm_request(twin, "GET", f"{path}/providers/{VAULTS}")
+    assert listing.status_code == 404 and listing.json()["error"]["code"] == "ResourceGroupNotFound"
+    name = mgmt.vaults.begin_create_or_update(group, fresh_name("v"), vault_params(twin)).result().name
+    assert arm_request(twin, "GET", path, api="2021-04-01").json()["name"] == group
+    assert [v.name for v in mgmt.vaults.list_by_resource_group(group)] == [name]
+    assert arm_request(twin, "DELETE", path, api="2021-04-01").status_code == 200  # takes its vaults along
+    assert arm_request(twin, "GET", path, api="2021-04-01").status_code == 404
+    assert mgmt.vaults.get_deleted(name, "westeurope").properties.vault_id.endswith(
+        f"/{group}/providers/{VAULTS}/{name}"
+    )
 
 
 def test_diagnostic_settings_are_recorded(twin: TwinInfo, mgmt: Any) -> None:

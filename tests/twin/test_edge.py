@@ -43,10 +43,11 @@ async def call(
     path: str,
     host: str,
     headers: dict[str, str] | None = None,
-    query: str = "",
+    query: str = "api-version=7.6",
     observe: Callable[[dict[str, Any]], None] | None = None,
 ) -> Answer:
-    """One in-process ASGI request without a body; `observe` sees each message as it is sent."""
+    """One in-process ASGI request without a body (the query names an api-version unless given); `observe`
+    sees each message as it is sent."""
     scope = {
         "type": "http",
         "http_version": "1.1",

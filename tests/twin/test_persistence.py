@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
+from azure.core.exceptions import HttpResponseError
 from azure.keyvault.keys import JsonWebKey
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -41,6 +43,38 @@ def test_objects_and_ids_survive_a_restart(own_twin: server.TwinInfo) -> None:
     assert key_client(again, "pvault").get_key("k").id == key.id
     assert secret_client(again, "pvault").get_secret("s").value == "persisted"
     assert secret_client(again, "pvault").get_secret("s").id == secret.id
+
+
+def test_serve_vault_grants_its_administrator_once_and_a_removal_survives_restarts(
+    own_twin: server.TwinInfo,
+) -> None:
+    """`twin serve --vault NAME` makes the default identity Key Vault Administrator when it creates the
+    vault; a deliberate removal of that grant must survive every later start with `--vault NAME`."""
+    secret_client(own_twin, "pvault").set_secret("probe", "v")  # the grant works
+    sub = f"/subscriptions/{own_twin.subscription_id}"
+    token = token_for(own_twin, "https://management.azure.com/")
+
+    def arm(method: str, path: str) -> requests.Response:
+        return requests.request(
+            method,
+            own_twin.arm_url + path,
+            params={"api-version": "2022-04-01"},
+            headers={"Authorization": f"Bearer {token}"},
+            verify=own_twin.ca_bundle,
+            timeout=30,
+        )
+
+    grants = arm("GET", f"{sub}/providers/Microsoft.Authorization/roleAssignments").json()["value"]
+    assert [g["properties"]["principalId"] for g in grants] == [own_twin.default_object_id]
+    assert arm("DELETE", grants[0]["id"]).status_code == 200
+    again = start_twin(own_twin.data_dir, vaults=("pvault",))  # running: ensures the vault
+    server.stop(again.data_dir)
+    again = start_twin(own_twin.data_dir, vaults=("pvault",))  # a fresh start with --vault
+    token = token_for(again, "https://management.azure.com/")
+    assert arm("GET", f"{sub}/providers/Microsoft.Authorization/roleAssignments").json()["value"] == []
+    with pytest.raises(HttpResponseError) as denied:
+        secret_client(again, "pvault").get_secret("probe")
+    assert denied.value.status_code == 403
 
 
 def test_acknowledged_writes_survive_sigkill(own_twin: server.TwinInfo) -> None:

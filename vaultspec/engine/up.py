@@ -86,6 +86,11 @@ def ensure_twin(data_dir: Path, console: Console) -> Any:
     return info
 
 
+def twin_summary(data: Path, twin: Any) -> dict[str, Any]:
+    """Which twin the run deployed to, for the report."""
+    return {"dataDir": str(data), "port": twin.port, "subscriptionId": twin.subscription_id}
+
+
 def _write_reports(report: UpReport, json_path: Path | None, junit_path: Path | None, smoke_reports: list) -> None:
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,11 +200,7 @@ def up_command(
     try:
         settings = _settings(config, secret, secret_from_env)
         workspace = _workspace(path, stack, data, project, console)
-        report.twin = {
-            "dataDir": str(data),
-            "port": workspace.twin.port,
-            "subscriptionId": workspace.twin.subscription_id,
-        }
+        report.twin = twin_summary(data, workspace.twin)
         with StepView(console, f"vaultspec up: {report.stack}") as view:
             result = deploy(
                 workspace,
@@ -262,11 +263,7 @@ def down_command(
     report = UpReport(command="down", spec=str(path), stack=stack or path.stem, passed=False)
     try:
         workspace = _workspace(path, stack, data, project, console)
-        report.twin = {
-            "dataDir": str(data),
-            "port": workspace.twin.port,
-            "subscriptionId": workspace.twin.subscription_id,
-        }
+        report.twin = twin_summary(data, workspace.twin)
         with StepView(console, f"vaultspec down: {report.stack}") as view:
             result = destroy(workspace, listener=view.on_step, event_log=event_log)
     except (WorkspaceError, ToolchainError) as error:

@@ -4,8 +4,7 @@
 - JWK import (private parts required) and export (public parts only; never `d`, `p`, `q`, ...);
 - sign/verify over a caller-supplied digest (Key Vault never hashes): RS*/PS* (PSS salt length =
   digest length, as Key Vault and the Azure SDK's local verifier use) and ES* as raw JWS `r || s`;
-- RSA1_5 / RSA-OAEP (SHA-1) / RSA-OAEP-256 encrypt and decrypt (wrap/unwrap are the same maths);
-- random bytes.
+- RSA1_5 / RSA-OAEP (SHA-1) / RSA-OAEP-256 encrypt and decrypt (wrap/unwrap are the same maths).
 
 Every failure a caller can cause raises `ValueError` with a message fit for a 400 BadParameter.
 """
@@ -13,7 +12,6 @@ Every failure a caller can cause raises `ValueError` with a message fit for a 40
 from __future__ import annotations
 
 import base64
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,7 +266,3 @@ def decrypt(key: PrivateKey, alg: str, ciphertext: bytes) -> bytes:
         return key.decrypt(ciphertext, pad)
     except ValueError as exc:
         raise ValueError("the ciphertext could not be decrypted with this key and algorithm") from exc
-
-
-def random_bytes(count: int) -> bytes:
-    return os.urandom(count)

@@ -231,7 +231,7 @@ def _run_worker(site: _Site, sock: socket.socket, sign_inline: bool) -> None:
 
     config = uvicorn.Config(
         TwinEdge(routers, backend, site.identity_header, sign_inline),
-        http=TwinHttpProtocol,  # httptools + corked writes + request read deadline + head budget
+        http=TwinHttpProtocol,  # httptools + corked writes + lingering close + read deadline + head budget
         loop="uvloop",
         lifespan="off",
         ssl_certfile=str(site.server_cert),

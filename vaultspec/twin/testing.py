@@ -15,7 +15,11 @@ the helpers directly):
   `ManagedIdentityCredential` against the twin's App Service-style identity endpoint: without
   `principal_id` it is the twin's default identity, with it (`client_id=`) any principal GUID.
 - `client_options(info)` — `{"connection_verify": <CA bundle>}` for any Azure SDK client.
-- `key_client`, `secret_client`, `crypto_client`, `mgmt_client` — official SDK clients wired to the twin.
+- `CompoundIdentityCredential(info, app_id, object_id)` — a TokenCredential for application `app_id` acting
+  on behalf of principal `object_id` (token `appid` != `oid`), which azure-identity's
+  ManagedIdentityCredential cannot ask for (it names one identity); pass it as `credential=`.
+- `key_client`, `secret_client`, `crypto_client`, `mgmt_client` — official SDK clients wired to the twin
+  (`credential=` overrides the managed identity credential).
 - `new_principal()` — a fresh principal GUID.
 """
 
@@ -77,6 +81,10 @@ def _identity_env(info: TwinInfo) -> Iterator[None]:
 
 
 def credential(info: TwinInfo, principal_id: str | None = None) -> Any:
+    return _managed_identity(info, principal_id)
+
+
+def _managed_identity(info: TwinInfo, principal_id: str | None = None) -> Any:
     from azure.identity import ManagedIdentityCredential
 
     with _identity_env(info):
@@ -90,16 +98,48 @@ def async_credential(info: TwinInfo, principal_id: str | None = None) -> Any:
         return ManagedIdentityCredential(client_id=principal_id, **client_options(info))
 
 
-def key_client(info: TwinInfo, vault: str, principal_id: str | None = None, **kwargs: Any) -> Any:
+class CompoundIdentityCredential:
+    """Tokens of application `app_id` acting on behalf of principal `object_id`, from the twin's identity
+    endpoint (`client_id` + `object_id`): what a compound-identity access policy entry requires."""
+
+    def __init__(self, info: TwinInfo, app_id: str, object_id: str) -> None:
+        self.info, self.app_id, self.object_id = info, app_id, object_id
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        import requests
+        from azure.core.credentials import AccessToken
+
+        params = {
+            "api-version": "2019-08-01",
+            "resource": scopes[0].removesuffix("/.default"),
+            "client_id": self.app_id,
+            "object_id": self.object_id,
+        }
+        headers = {"X-IDENTITY-HEADER": self.info.identity_header()}
+        response = requests.get(
+            self.info.identity_endpoint, params=params, headers=headers, verify=self.info.ca_bundle, timeout=30
+        )
+        response.raise_for_status()
+        body = response.json()
+        return AccessToken(body["access_token"], int(body["expires_on"]))
+
+
+def key_client(
+    info: TwinInfo, vault: str, principal_id: str | None = None, credential: Any = None, **kwargs: Any
+) -> Any:
     from azure.keyvault.keys import KeyClient
 
-    return KeyClient(info.vault_url(vault), credential(info, principal_id), **client_options(info), **kwargs)
+    token_source = credential or _managed_identity(info, principal_id)
+    return KeyClient(info.vault_url(vault), token_source, **client_options(info), **kwargs)
 
 
-def secret_client(info: TwinInfo, vault: str, principal_id: str | None = None, **kwargs: Any) -> Any:
+def secret_client(
+    info: TwinInfo, vault: str, principal_id: str | None = None, credential: Any = None, **kwargs: Any
+) -> Any:
     from azure.keyvault.secrets import SecretClient
 
-    return SecretClient(info.vault_url(vault), credential(info, principal_id), **client_options(info), **kwargs)
+    token_source = credential or _managed_identity(info, principal_id)
+    return SecretClient(info.vault_url(vault), token_source, **client_options(info), **kwargs)
 
 
 def crypto_client(info: TwinInfo, key: Any, principal_id: str | None = None, **kwargs: Any) -> Any:
@@ -108,13 +148,16 @@ def crypto_client(info: TwinInfo, key: Any, principal_id: str | None = None, **k
     return CryptographyClient(key, credential(info, principal_id), **client_options(info), **kwargs)
 
 
-def mgmt_client(info: TwinInfo, principal_id: str | None = None, **kwargs: Any) -> Any:
-    """azure-mgmt-keyvault's KeyVaultManagementClient against the twin's ARM endpoint."""
+def mgmt_client(
+    info: TwinInfo, principal_id: str | None = None, subscription_id: str | None = None, **kwargs: Any
+) -> Any:
+    """azure-mgmt-keyvault's KeyVaultManagementClient against the twin's ARM endpoint (for the twin's
+    subscription unless `subscription_id` names another one)."""
     from azure.mgmt.keyvault import KeyVaultManagementClient
 
     return KeyVaultManagementClient(
         credential(info, principal_id),
-        info.subscription_id,
+        subscription_id or info.subscription_id,
         base_url=info.arm_url,
         credential_scopes=["https://management.azure.com/.default"],
         **client_options(info),

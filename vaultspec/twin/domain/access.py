@@ -4,7 +4,9 @@ Every data-plane operation (named with the Azure SDK's verb) maps to an access-p
 to an RBAC dataAction:
 
 - access-policy vaults (`enableRbacAuthorization: false`) grant what the vault's `accessPolicies`
-  entries for the caller's object id list (`all` grants every permission of that kind);
+  entries for the caller's object id list (`all` grants every permission of that kind); an entry with an
+  `applicationId` (a compound identity) applies only when that application acts on behalf of the object
+  id (token `appid` = applicationId and `oid` = objectId): neither the user alone nor the app alone;
 - RBAC vaults grant what the caller's role assignments grant, where an assignment at scope S covers
   every object whose resource id is S or below S (subscription > resource group > vault >
   `vaults/{v}/keys/{k}` / `vaults/{v}/secrets/{s}`); list operations need a grant at vault scope or above.
@@ -15,8 +17,8 @@ vault grants nobody data access, its creator included.
 Our choices where Microsoft's docs name no dataAction: reading deleted keys uses `keys/read`,
 reading deleted secrets `secrets/readMetadata/action`, purging `keys/purge/action` /
 `secrets/purge/action`, recovering `keys/recover/action` / `secrets/recover/action` (so the Officer
-roles' `keys/*` / `secrets/*` cover them), random bytes `vaults/rng/action` (Administrator only; on
-access-policy vaults any policy entry for the caller allows it).
+roles' `keys/*` / `secrets/*` cover them). Random bytes (`/rng`) are a Managed HSM operation: a vault
+answers 400 (`http.keys`), so there is nothing to authorize.
 
 Network rules are checked before identity: `publicNetworkAccess: Disabled` refuses every caller
 (403 ForbiddenByConnection; the twin has no private endpoints, so such a vault is unreachable on its
@@ -89,7 +91,6 @@ OPERATIONS: dict[str, Operation] = {
             ("sign", "sign", "keys/sign/action", "KeySign"),
             ("verify", "verify", "keys/verify/action", "KeyVerify"),
             ("release_key", "release", "keys/release/action", "KeyRelease"),
-            ("get_random_bytes", "*", "rng/action", "GetRandomBytes"),
         ],
     ),
     **_ops(
@@ -222,14 +223,14 @@ def decide(
             f"Caller: {caller}\r\nAction: '{operation.data_action}'\r\nResource: '{resource.lower()}'\r\n"
             f"Assignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\nVault: {vault_label}\r\n",
         )
+    application = (app_id or principal_id).lower()
     for policy in properties.get("accessPolicies") or []:
         if str(policy.get("objectId", "")).lower() != principal:
             continue
+        compound = policy.get("applicationId")
+        if compound and str(compound).lower() != application:
+            continue  # a compound entry: only application `applicationId` acting for `objectId`
         granted = {str(p).lower() for p in (policy.get("permissions") or {}).get(operation.kind) or []}
-        if operation.permission == "*" and any(
-            (policy.get("permissions") or {}).get(kind) for kind in ("keys", "secrets")
-        ):
-            return ALLOW
         if "all" in granted or operation.permission.lower() in granted:
             return ALLOW
     kind = operation.kind

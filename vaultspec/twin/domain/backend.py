@@ -18,6 +18,7 @@ from vaultspec.twin.domain.keys import KeyService
 from vaultspec.twin.domain.objects import VaultRef, backup_key_from_master
 from vaultspec.twin.domain.records import RecordService
 from vaultspec.twin.domain.roles import ROLES_BY_NAME
+from vaultspec.twin.domain.scopes import ArmScopes
 from vaultspec.twin.domain.secrets import SecretService
 from vaultspec.twin.domain.vaults import VaultService, vault_id
 from vaultspec.twin.store import MASTER_KEY_FILE, Store, VaultRow
@@ -69,6 +70,7 @@ class TwinBackend:
         self.keys = KeyService(self.store, backup_key)
         self.secrets = SecretService(self.store, backup_key)
         self.records = RecordService(self.store, self.ids.subscription_id, self.ids.default_object_id)
+        self.scopes = ArmScopes(self.store, self.ids.subscription_id)
         self.audit = AuditLog(self.data_dir)
         self._audiences = frozenset({self.data_plane_audience, self.data_plane_audience + "/"})
 
@@ -126,26 +128,27 @@ class TwinBackend:
     # -- bootstrap ---------------------------------------------------------------------------------
     def ensure_admin_vault(self, name: str) -> VaultRow:
         """`twin serve --vault NAME`: a premium RBAC vault where the default identity is Key Vault
-        Administrator (created if missing, recovered if soft-deleted, left alone otherwise)."""
-        existing = self.store.get_vault(name)
+        Administrator. Created (and the role granted) if missing, recovered if soft-deleted, left alone
+        otherwise: the grant is made once, when the vault is created, so removing it sticks across restarts."""
+        existing = self.store.get_vault(name.lower())
         if existing is not None and existing.deleted_at is None:
-            row = existing
-        else:
-            body = {
-                "location": DEFAULT_LOCATION,
-                "properties": {
-                    "tenantId": self.ids.tenant_id,
-                    "sku": {"family": "A", "name": "premium"},
-                    "enableRbacAuthorization": True,
-                    "softDeleteRetentionInDays": 7,
-                    "createMode": "recover" if existing is not None else "default",
-                },
-            }
-            row, _ = self.vaults.create_or_update(DEFAULT_RESOURCE_GROUP, name, body, "2024-11-01")
+            return existing
+        body = {
+            "location": DEFAULT_LOCATION,
+            "properties": {
+                "tenantId": self.ids.tenant_id,
+                "sku": {"family": "A", "name": "premium"},
+                "enableRbacAuthorization": True,
+                "softDeleteRetentionInDays": 7,
+                "createMode": "recover" if existing is not None else "default",
+            },
+        }
+        row, _ = self.vaults.create_or_update(DEFAULT_RESOURCE_GROUP, name, body, "2024-11-01")
+        self.scopes.ensure_group(DEFAULT_RESOURCE_GROUP, DEFAULT_LOCATION)
         scope = vault_id(row.body["subscription"], row.body["resourceGroup"], row.name)
         admin = ROLES_BY_NAME["Key Vault Administrator"]
         wanted = Assignment(scope.lower(), self.ids.default_object_id.lower(), admin.guid)
-        if wanted not in self.records.assignments():
+        if existing is None and wanted not in self.records.assignments():
             self.records.create_role_assignment(
                 scope,
                 str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}|{self.ids.default_object_id}|{admin.guid}")),

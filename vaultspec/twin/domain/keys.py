@@ -46,7 +46,7 @@ _DURATION_RE = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
 
 def duration_days(value: Any, field: str) -> int:
     """ISO-8601 durations as Key Vault accepts them in rotation policies (years, months, days)."""
-    match = _DURATION_RE.match(value) if isinstance(value, str) else None
+    match = _DURATION_RE.fullmatch(value) if isinstance(value, str) else None
     if not match or value == "P":
         raise bad_parameter(f"{field} must be an ISO-8601 duration such as P90D, P3M or P2Y")
     years, months, days = (int(g or 0) for g in match.groups())
@@ -438,10 +438,3 @@ class KeyService:
             "BadParameter",
             "The target attestation token could not be verified: the twin has no attestation service.",
         )
-
-    @staticmethod
-    def get_random_bytes(body: dict[str, Any]) -> dict[str, Any]:
-        count = body.get("count")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 128:
-            raise bad_parameter("count must be an integer from 1 to 128")
-        return {"value": crypto.b64url(crypto.random_bytes(count))}

@@ -4,7 +4,9 @@
 lifecycle rules: a name that is soft-deleted cannot be reused (409 ObjectIsDeletedButRecoverable)
 until it is recovered or purged; a deleted object is visible at once under /deleted*; purge is
 refused while the vault has purge protection (until the scheduled purge date); deleted objects
-past their scheduled purge date disappear on their own.
+past their scheduled purge date disappear on their own. A backup restores only into a vault of the same
+subscription and Azure geography (Key Vault's REST reference for Backup Key and Restore Key); anything
+else is refused as Key Vault refuses a foreign blob, "Cannot decrypt backup blob." (400 BadParameter).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from vaultspec.twin.domain.geographies import geography
 from vaultspec.twin.errors import KeyVaultError, bad_parameter, deleted_not_found, forbidden, not_found
 from vaultspec.twin.store import ObjectRow, Sealer, Store, VersionRow
 
@@ -39,7 +42,7 @@ def new_version() -> str:
 
 
 def check_name(name: str, kind: str) -> None:
-    if not NAME_RE.match(name or ""):
+    if not NAME_RE.fullmatch(name or ""):  # fullmatch: `$` would let a trailing newline through
         raise bad_parameter(
             f"The request URI contains an invalid name: {name[:127]!r}. A {kind} name must be 1-127 "
             "characters from 0-9, a-z, A-Z and '-'."
@@ -55,6 +58,8 @@ class VaultRef:
     retention_days: int
     purge_protection: bool
     premium: bool
+    subscription: str = ""  # where a backup may be restored: the same subscription ...
+    location: str = ""  # ... and the same Azure geography (`geographies`)
 
     @property
     def recovery_level(self) -> str:
@@ -256,6 +261,7 @@ class ObjectKind:
         document = {
             "kind": self.kind,
             "name": obj.name,
+            "origin": {"subscription": vault.subscription, "location": vault.location},
             "policy": obj.policy,
             "versions": [
                 {
@@ -269,6 +275,14 @@ class ObjectKind:
         sealed = self._backup.seal(json.dumps(document).encode(), f"vaultspec-twin-backup/{self.kind}")
         return base64.urlsafe_b64encode(BACKUP_MAGIC + sealed).rstrip(b"=").decode()
 
+    def _check_origin(self, vault: VaultRef, origin: dict[str, Any]) -> None:
+        why = _origin_refused(vault, origin)
+        if why is not None:
+            raise bad_parameter(
+                f"Cannot decrypt backup blob. Key Vault restores a {self.kind} backup only within the "
+                f"subscription and Azure geography it was made in: {why}."
+            )
+
     def restore(
         self, vault: VaultRef, blob: str, check_meta: Callable[[dict[str, Any]], None] | None = None
     ) -> VersionRow:
@@ -280,6 +294,8 @@ class ObjectKind:
             document = json.loads(self._backup.open(raw[len(BACKUP_MAGIC) :], f"vaultspec-twin-backup/{self.kind}"))
         except Exception as exc:  # any tampering or foreign blob is the caller's mistake
             raise bad_parameter(f"Backup blob could not be restored: it is not a valid {self.kind} backup.") from exc
+        if "origin" in document:  # blobs of twins before origins were recorded restore anywhere
+            self._check_origin(vault, document["origin"])
         name = document["name"]
         if self._object(vault, name) is not None:
             raise KeyVaultError(
@@ -306,6 +322,19 @@ class ObjectKind:
                 self.store.put_object(ObjectRow(vault.name, self.kind, name, None, None, document["policy"]))
         assert last is not None
         return last
+
+
+def _origin_refused(vault: VaultRef, origin: dict[str, Any]) -> str | None:
+    """Why a backup made in `origin` may not be restored into `vault` (None: it may)."""
+    if str(origin.get("subscription", "")).lower() != vault.subscription.lower():
+        return "it was made in another subscription"
+    source, target = geography(str(origin.get("location", ""))), geography(vault.location)
+    if source != target:
+        return (
+            f"it was made in geography '{source}' ({origin.get('location')}), and vault '{vault.name}' is in "
+            f"'{target}' ({vault.location})"
+        )
+    return None
 
 
 def backup_key_from_master(master: bytes) -> bytes:

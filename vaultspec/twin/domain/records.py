@@ -11,7 +11,7 @@
 - Diagnostic settings (`Microsoft.Insights/diagnosticSettings/{name}`) are accepted and recorded
   (the twin has no Log Analytics; its own audit log is the AuditEvent analogue).
 
-Resource groups are implicit: any name is accepted.
+Scopes arrive resolved (`vaultspec.twin.domain.scopes`): they exist, in their canonical form.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Validation follows Azure: names `^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$` withou
 one name, one vault, even in another resource group, even while soft-deleted); `tenantId` a GUID;
 `sku` `{family: A, name: standard|premium}`; `softDeleteRetentionInDays` 7-90 and fixed once set;
 soft delete cannot be disabled; purge protection cannot be turned off once on; `createMode: recover`
-restores a soft-deleted vault with its keys and secrets; network ACL and access-policy shapes.
+restores a soft-deleted vault with its keys and secrets; network ACL and access-policy shapes (GUIDs for
+access-policy tenantId, objectId and applicationId: 400 "An invalid value was provided for 'accessPolicies'").
 `enableRbacAuthorization` defaults to true from api-version 2026-02-01 on (Microsoft's change of
 default) and to false before. Answers are final (`provisioningState: Succeeded`), so ARM pollers
 finish at once.
@@ -25,6 +26,7 @@ from vaultspec.catalog.permissions import (
     SECRET_PERMISSIONS,
     STORAGE_PERMISSIONS,
 )
+from vaultspec.twin.domain.geographies import location_name
 from vaultspec.twin.domain.objects import VaultRef
 from vaultspec.twin.errors import ArmError, arm_bad_request
 from vaultspec.twin.store import Store, VaultRow
@@ -39,6 +41,7 @@ _PERMISSIONS = {
     "storage": {p.lower() for p in STORAGE_PERMISSIONS},
 }
 RBAC_DEFAULT_FROM = "2026-02-01"
+_POLICY_IDENTITY = ("tenantId", "objectId", "applicationId")  # what makes two access policy entries the same
 
 
 def vault_id(subscription: str, resource_group: str, name: str) -> str:
@@ -58,7 +61,7 @@ def is_guid(value: Any) -> bool:
 
 
 def check_vault_name(name: str) -> None:
-    if not NAME_RE.match(name) or "--" in name:
+    if not NAME_RE.fullmatch(name) or "--" in name:
         raise ArmError(
             400,
             "VaultNameNotValid",
@@ -81,10 +84,14 @@ def validate_access_policies(policies: Any, field: str = "properties.accessPolic
         where = f"{field}[{index}]"
         if not isinstance(policy, dict):
             raise arm_bad_request(f"{where} must be an object", where)
-        if not is_guid(policy.get("tenantId")):
-            raise arm_bad_request(f"{where}.tenantId must be a GUID", f"{where}.tenantId")
-        if not isinstance(policy.get("objectId"), str) or not policy["objectId"]:
-            raise arm_bad_request(f"{where}.objectId is required", f"{where}.objectId")
+        for identity in ("tenantId", "objectId", "applicationId"):
+            value = policy.get(identity)
+            if (identity != "applicationId" or value) and not is_guid(value):
+                # Key Vault's answer to an objectId that is no GUID (Azure/azure-cli#18430), naming the field
+                raise arm_bad_request(
+                    f"An invalid value was provided for 'accessPolicies': {where}.{identity} must be a GUID.",
+                    f"{where}.{identity}",
+                )
         permissions = policy.get("permissions")
         if not isinstance(permissions, dict):
             raise arm_bad_request(f"{where}.permissions is required", f"{where}.permissions")
@@ -172,7 +179,7 @@ class VaultService:
         return self.store.cached(("active-vault", name.lower()), lambda: self._active(name))
 
     def _active(self, name: str) -> VaultRow | None:
-        row = self.store.get_vault(name)
+        row = self.store.get_vault(name.lower())
         return row if row is not None and row.deleted_at is None else None
 
     def ref(self, row: VaultRow) -> VaultRef:
@@ -183,6 +190,8 @@ class VaultService:
             retention_days=int(props.get("softDeleteRetentionInDays") or 90),
             purge_protection=bool(props.get("enablePurgeProtection")),
             premium=str(props.get("sku", {}).get("name", "")).lower() == "premium",
+            subscription=str(row.body["subscription"]),
+            location=str(row.body["location"]),
         )
 
     # -- ARM shapes -----------------------------------------------------------------------------
@@ -323,10 +332,16 @@ class VaultService:
         if not isinstance(props, dict):
             raise arm_bad_request("properties is required", "properties")
         location = body.get("location")
-        existing = self.store.get_vault(name)
+        existing = self.store.get_vault(name.lower())
         create_mode = str(props.get("createMode") or "default").lower()
         if create_mode not in ("default", "recover"):
             raise arm_bad_request("properties.createMode must be default or recover", "properties.createMode")
+        if existing is not None and (
+            existing.body["resourceGroup"].lower() != resource_group.lower()
+            or existing.body["subscription"].lower() != subscription.lower()
+        ):
+            state = " in deleted state" if existing.deleted_at is not None else ""
+            raise ArmError(409, "VaultAlreadyExists", f"The vault name '{name}' is already in use{state}.", name)
         if existing is not None and existing.deleted_at is not None:
             if create_mode != "recover":
                 raise ArmError(
@@ -342,11 +357,6 @@ class VaultService:
             return recovered, True
         if create_mode == "recover" and existing is None:
             raise ArmError(404, "DeletedVaultNotFound", f"No soft-deleted vault named '{name}' to recover.", name)
-        if existing is not None and (
-            existing.body["resourceGroup"].lower() != resource_group.lower()
-            or existing.body["subscription"].lower() != subscription.lower()
-        ):
-            raise ArmError(409, "VaultAlreadyExists", f"The vault name '{name}' is already in use.", name)
         if not isinstance(location, str) or not location:
             raise arm_bad_request("location is required", "location")
         current = existing.body["properties"] if existing else None
@@ -354,7 +364,7 @@ class VaultService:
         stored = {
             "subscription": subscription,
             "resourceGroup": existing.body["resourceGroup"] if existing else resource_group,
-            "location": existing.body["location"] if existing else location.replace(" ", "").lower(),
+            "location": existing.body["location"] if existing else location_name(location),
             "tags": self._tags(body.get("tags")),
             "properties": clean,
         }
@@ -362,21 +372,8 @@ class VaultService:
         self.store.put_vault(row)
         return row, existing is None
 
-    def get(self, resource_group: str, name: str) -> VaultRow:
-        row = self.store.get_vault(name)
-        if row is None or row.deleted_at is not None or row.body["resourceGroup"].lower() != resource_group.lower():
-            raise ArmError(
-                404,
-                "ResourceNotFound",
-                f"The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group "
-                f"'{resource_group}' was not found.",
-                name,
-            )
-        return row
-
-    def update(self, resource_group: str, name: str, body: dict[str, Any], api_version: str) -> VaultRow:
-        """PATCH .../vaults/{name}: merge the given properties and tags."""
-        row = self.get(resource_group, name)
+    def update(self, row: VaultRow, body: dict[str, Any], api_version: str) -> VaultRow:
+        """PATCH .../vaults/{name} of a resolved vault (`ArmScopes.vault`): merge the given properties and tags."""
         if not isinstance(body, dict):
             raise arm_bad_request("The request body must be a JSON object")
         props = body.get("properties") or {}
@@ -390,16 +387,11 @@ class VaultService:
         self.store.put_vault(updated)
         return updated
 
-    def delete(self, resource_group: str, name: str) -> bool:
-        """DELETE .../vaults/{name}: soft delete (name reserved, contents recoverable)."""
-        try:
-            row = self.get(resource_group, name)
-        except ArmError:
-            return False
+    def delete(self, row: VaultRow) -> None:
+        """DELETE .../vaults/{name} of a resolved vault: soft delete (name reserved, contents recoverable)."""
         days = int(row.body["properties"].get("softDeleteRetentionInDays") or 90)
         stamp = time.time()
         self.store.put_vault(VaultRow(row.name, row.body, row.created, stamp, stamp + days * 86400))
-        return True
 
     def list(self, resource_group: str | None = None) -> list[VaultRow]:
         rows = [r for r in self.store.list_vaults() if r.deleted_at is None]
@@ -407,19 +399,16 @@ class VaultService:
             rows = [r for r in rows if r.body["resourceGroup"].lower() == resource_group.lower()]
         return rows
 
-    def update_access_policy(
-        self, resource_group: str, name: str, kind: str, body: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """PUT .../vaults/{name}/accessPolicies/{add|replace|remove}."""
-        row = self.get(resource_group, name)
+    def update_access_policy(self, row: VaultRow, kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """PUT .../vaults/{name}/accessPolicies/{add|replace|remove} of a resolved vault."""
         kind = kind.lower()
         if kind not in ("add", "replace", "remove"):
             raise arm_bad_request("operationKind must be add, replace or remove", "operationKind")
         incoming = validate_access_policies((body.get("properties") or {}).get("accessPolicies"))
         policies = [dict(p) for p in row.body["properties"].get("accessPolicies") or []]
 
-        def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-            return a["tenantId"].lower() == b["tenantId"].lower() and a["objectId"].lower() == b["objectId"].lower()
+        def same(a: dict[str, Any], b: dict[str, Any]) -> bool:  # one entry per (tenant, object, application)
+            return all(str(a.get(k) or "").lower() == str(b.get(k) or "").lower() for k in _POLICY_IDENTITY)
 
         for policy in incoming:
             match = next((p for p in policies if same(p, policy)), None)
@@ -455,15 +444,20 @@ class VaultService:
         self._expire()
         return [r for r in self.store.list_vaults() if r.deleted_at is not None]
 
-    def get_deleted(self, name: str, location: str) -> VaultRow:
+    def get_deleted(self, subscription: str, name: str, location: str) -> VaultRow:
         self._expire()
-        row = self.store.get_vault(name)
-        if row is None or row.deleted_at is None or row.body["location"].lower() != location.replace(" ", "").lower():
+        row = self.store.get_vault(name.lower())
+        if (
+            row is None
+            or row.deleted_at is None
+            or row.body["subscription"].lower() != subscription.lower()
+            or row.body["location"].lower() != location_name(location)
+        ):
             raise ArmError(404, "ResourceNotFound", f"The deleted vault '{name}' was not found in '{location}'.", name)
         return row
 
-    def purge_deleted(self, name: str, location: str) -> None:
-        row = self.get_deleted(name, location)
+    def purge_deleted(self, subscription: str, name: str, location: str) -> None:
+        row = self.get_deleted(subscription, name, location)
         if row.body["properties"].get("enablePurgeProtection"):
             raise ArmError(
                 409,
@@ -482,7 +476,7 @@ class VaultService:
             check_vault_name(name)
         except ArmError as exc:
             return {"nameAvailable": False, "reason": "AccountNameInvalid", "message": exc.message}
-        row = self.store.get_vault(name)
+        row = self.store.get_vault(name.lower())
         if row is not None:
             return {
                 "nameAvailable": False,

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
@@ -26,6 +27,7 @@ from vaultspec.twin.errors import ArmError, KeyVaultError
 from vaultspec.twin.http import arm_cloud, arm_managed_hsms, arm_records, arm_vaults, identity, keys, secrets
 from vaultspec.twin.http.auth import Unauthorized, challenge_header, data_plane_principal, vault_name_of
 from vaultspec.twin.http.edge import MAX_BODY_BYTES, MAX_HEADER_BYTES, TwinEdge
+from vaultspec.twin.http.json_body import BodyRejected, StrictJsonRoute
 from vaultspec.twin.http.responses import arm_error_response, json_response, kv_error_response
 
 __all__ = ["MAX_BODY_BYTES", "MAX_HEADER_BYTES", "create_app", "create_routers"]
@@ -46,9 +48,16 @@ def _is_data_plane(request: Request) -> bool:
 def _kv_error(request: Request, error: KeyVaultError) -> Response:
     request.state.error_code = error.inner or error.code
     headers = (
-        {"WWW-Authenticate": challenge_header(request.app.state.backend)} if isinstance(error, Unauthorized) else None
+        {"WWW-Authenticate": challenge_header(request.app.state.backend, vault_name_of(request))}
+        if isinstance(error, Unauthorized)
+        else None
     )
     return kv_error_response(error, headers)
+
+
+def _detail(exc: StarletteHTTPException, default: str) -> str:
+    """Our own message for a body `json_body` refused, else the generic one."""
+    return str(exc.detail) if isinstance(exc, BodyRejected) else default
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -76,6 +85,9 @@ def create_routers(backend: TwinBackend, identity_header: str) -> FastAPI:
     app.state.identity_header = identity_header
     for module in (identity, keys, secrets, arm_cloud, arm_vaults, arm_managed_hsms, arm_records):
         app.include_router(module.router)
+    lax = [r.path for r in app.routes if isinstance(r, APIRoute) and not isinstance(r, StrictJsonRoute)]
+    if lax:  # every body goes through json_body.loads (no lone surrogates reach the domain)
+        raise TypeError(f"routes must be StrictJsonRoute: {lax}")
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document without its 422 responses: the twin answers 400 instead."""
@@ -128,7 +140,7 @@ def create_routers(backend: TwinBackend, identity_header: str) -> FastAPI:
                 return _kv_error(request, auth_error)
             if exc.status_code in _PRE_ROUTE_ERRORS:
                 code, _, message = _PRE_ROUTE_ERRORS[exc.status_code]
-                return _kv_error(request, KeyVaultError(exc.status_code, code, message))
+                return _kv_error(request, KeyVaultError(exc.status_code, code, _detail(exc, message)))
             code = "NotFound" if exc.status_code == 404 else "BadParameter"
             return _kv_error(
                 request,
@@ -141,7 +153,7 @@ def create_routers(backend: TwinBackend, identity_header: str) -> FastAPI:
         if exc.status_code in _PRE_ROUTE_ERRORS:
             _, code, message = _PRE_ROUTE_ERRORS[exc.status_code]
             request.state.error_code = code
-            return arm_error_response(ArmError(exc.status_code, code, message))
+            return arm_error_response(ArmError(exc.status_code, code, _detail(exc, message)))
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "BadRequest")
         return arm_error_response(ArmError(exc.status_code, code, f"No route for {request.method} {request.url.path}"))
 

@@ -16,7 +16,9 @@ from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.domain.objects import attributes_out
 from vaultspec.twin.domain.vaults import VAULT_TYPE, vault_id
 from vaultspec.twin.errors import ArmError, KeyVaultError, arm_bad_request
+from vaultspec.twin.http.arm_paths import arm_path_exists, creates_group
 from vaultspec.twin.http.auth import arm_principal, backend_of
+from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.models import (
     ArmResource,
     CheckNameAvailabilityParameters,
@@ -39,14 +41,25 @@ from vaultspec.twin.http.schemas import (
 )
 from vaultspec.twin.store import VaultRow, VersionRow
 
-router = APIRouter(tags=["arm-keyvault"], responses=ARM_ERRORS, dependencies=[Depends(arm_principal)])
+router = APIRouter(
+    tags=["arm-keyvault"],
+    responses=ARM_ERRORS,
+    dependencies=[Depends(arm_principal), Depends(arm_path_exists)],
+    route_class=StrictJsonRoute,
+)
 SUB = "/subscriptions/{subscriptionId}"
 VAULTS = SUB + "/resourceGroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults"
 API_VERSION = Query("2026-05-15", alias="api-version")
 
 
-def _vault_or_404(backend: TwinBackend, rg: str, name: str) -> VaultRow:
-    return backend.vaults.get(rg, name)
+def _vault_or_404(backend: TwinBackend, subscription: str, rg: str, name: str) -> VaultRow:
+    """The active vault exactly at this subscription, group and name (ARM's 404s otherwise)."""
+    return backend.scopes.vault(subscription, rg, name)
+
+
+def _vault_id(row: VaultRow) -> str:
+    """The vault's resource id as stored (the scope its locks and role assignments are kept under)."""
+    return vault_id(row.body["subscription"], row.body["resourceGroup"], row.name)
 
 
 def _from_kv(error: KeyVaultError) -> ArmError:
@@ -58,6 +71,7 @@ def _from_kv(error: KeyVaultError) -> ArmError:
     VAULTS + "/{vaultName}",
     responses={200: doc(Vault, "Vault (updated)"), 201: doc(Vault, "Vault (created)")},
 )
+@creates_group
 async def create_or_update_vault(
     subscriptionId: str,
     resourceGroupName: str,
@@ -66,12 +80,13 @@ async def create_or_update_vault(
     request: Request,
     api_version: str = API_VERSION,
 ) -> Response:
-    """ARM: Vaults - Create Or Update (PUT .../Microsoft.KeyVault/vaults/{vaultName})."""
+    """ARM: Vaults - Create Or Update (PUT .../Microsoft.KeyVault/vaults/{vaultName}); creates the group it names."""
     backend = backend_of(request)
     backend.records.assert_unlocked(vault_id(subscriptionId, resourceGroupName, vaultName), write=True)
     row, created = backend.vaults.create_or_update(
-        resourceGroupName, vaultName, body.dump(), api_version, subscriptionId
+        resourceGroupName, vaultName, body.dump(), api_version, backend.ids.subscription_id
     )
+    backend.scopes.ensure_group(resourceGroupName, row.body["location"])
     return json_response(backend.vaults.arm_body(row), 201 if created else 200)
 
 
@@ -79,7 +94,7 @@ async def create_or_update_vault(
 async def get_vault(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Get."""
     backend = backend_of(request)
-    return json_response(backend.vaults.arm_body(_vault_or_404(backend, resourceGroupName, vaultName)))
+    return json_response(backend.vaults.arm_body(_vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)))
 
 
 @router.patch(VAULTS + "/{vaultName}", responses={200: doc(Vault)})
@@ -93,11 +108,9 @@ async def update_vault(
 ) -> Response:
     """ARM: Vaults - Update (PATCH)."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
-    backend.records.assert_unlocked(vault_id(subscriptionId, resourceGroupName, row.name), write=True)
-    return json_response(
-        backend.vaults.arm_body(backend.vaults.update(resourceGroupName, vaultName, body.dump(), api_version))
-    )
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
+    backend.records.assert_unlocked(_vault_id(row), write=True)
+    return json_response(backend.vaults.arm_body(backend.vaults.update(row, body.dump(), api_version)))
 
 
 @router.delete(
@@ -106,10 +119,17 @@ async def update_vault(
     responses={200: doc(None, "Deleted"), 204: doc(None, "Did not exist")},
 )
 async def delete_vault(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
-    """ARM: Vaults - Delete (soft delete: the name stays reserved until purge)."""
+    """ARM: Vaults - Delete (soft delete: the name stays reserved until purge; 204 when no such vault)."""
     backend = backend_of(request)
-    backend.records.assert_unlocked(vault_id(subscriptionId, resourceGroupName, vaultName), write=False)
-    return Response(status_code=200 if backend.vaults.delete(resourceGroupName, vaultName) else 204)
+    try:
+        row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
+    except ArmError as exc:
+        if exc.code == "ResourceNotFound":  # the group exists (checked by the router): nothing to delete
+            return Response(status_code=204)
+        raise
+    backend.records.assert_unlocked(_vault_id(row), write=False)
+    backend.vaults.delete(row)
+    return Response(status_code=200)
 
 
 def _list(backend: TwinBackend, rows: list[VaultRow], top: int | None) -> Response:
@@ -166,10 +186,10 @@ async def update_access_policy(
 ) -> Response:
     """ARM: Vaults - Update Access Policy (add | replace | remove)."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
-    vid = vault_id(subscriptionId, resourceGroupName, row.name)
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
+    vid = _vault_id(row)
     backend.records.assert_unlocked(vid, write=True)
-    policies = backend.vaults.update_access_policy(resourceGroupName, vaultName, operationKind, body.dump())
+    policies = backend.vaults.update_access_policy(row, operationKind, body.dump())
     return json_response(
         {
             "id": f"{vid}/accessPolicies/{operationKind.lower()}",
@@ -199,7 +219,7 @@ async def list_deleted_vaults(subscriptionId: str, request: Request) -> Response
 async def get_deleted_vault(subscriptionId: str, location: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Get Deleted."""
     backend = backend_of(request)
-    return json_response(backend.vaults.deleted_body(backend.vaults.get_deleted(vaultName, location)))
+    return json_response(backend.vaults.deleted_body(backend.vaults.get_deleted(subscriptionId, vaultName, location)))
 
 
 @router.post(
@@ -209,7 +229,7 @@ async def get_deleted_vault(subscriptionId: str, location: str, vaultName: str, 
 )
 async def purge_deleted_vault(subscriptionId: str, location: str, vaultName: str, request: Request) -> Response:
     """ARM: Vaults - Purge Deleted (refused while purge protection holds)."""
-    backend_of(request).vaults.purge_deleted(vaultName, location)
+    backend_of(request).vaults.purge_deleted(subscriptionId, vaultName, location)
     return Response(status_code=200)
 
 
@@ -271,8 +291,8 @@ async def create_key_if_not_exist(
 ) -> Response:
     """ARM: Keys - Create If Not Exist (an existing key is returned unchanged)."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
-    backend.records.assert_unlocked(vault_id(subscriptionId, resourceGroupName, row.name), write=True)
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
+    backend.records.assert_unlocked(_vault_id(row), write=True)
     vref = backend.vaults.ref(row)
     try:
         existing = backend.store.get_object(row.name, "key", keyName)
@@ -307,7 +327,7 @@ async def get_arm_key(
 ) -> Response:
     """ARM: Keys - Get (latest version)."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
     try:
         version = backend.keys.objects.version(backend.vaults.ref(row), keyName)
     except KeyVaultError as exc:
@@ -319,7 +339,7 @@ async def get_arm_key(
 async def list_arm_keys(subscriptionId: str, resourceGroupName: str, vaultName: str, request: Request) -> Response:
     """ARM: Keys - List."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
     rows = backend.keys.objects.list_active(backend.vaults.ref(row))
     return json_response({"value": [_arm_key(backend, row, v) for v in rows]})
 
@@ -330,7 +350,7 @@ async def list_arm_key_versions(
 ) -> Response:
     """ARM: Keys - List Versions."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
     try:
         rows = backend.keys.objects.list_versions(backend.vaults.ref(row), keyName)
     except KeyVaultError as exc:
@@ -349,7 +369,7 @@ async def get_arm_key_version(
 ) -> Response:
     """ARM: Keys - Get Version."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
     try:
         version = backend.keys.objects.version(backend.vaults.ref(row), keyName, keyVersion)
     except KeyVaultError as exc:
@@ -385,8 +405,8 @@ def _secret_write(
     request: Request, subscriptionId: str, rg: str, vault: str, name: str, body: ArmResource, patch: bool
 ) -> Response:
     backend = backend_of(request)
-    row = _vault_or_404(backend, rg, vault)
-    backend.records.assert_unlocked(vault_id(subscriptionId, rg, row.name), write=True)
+    row = _vault_or_404(backend, subscriptionId, rg, vault)
+    backend.records.assert_unlocked(_vault_id(row), write=True)
     vref = backend.vaults.ref(row)
     props = body.properties if isinstance(body.properties, dict) else {}
     raw_attrs = props.get("attributes") or {}
@@ -461,7 +481,7 @@ async def get_arm_secret(
 ) -> Response:
     """ARM: Secrets - Get (never the value)."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
     try:
         version = backend.secrets.objects.version(backend.vaults.ref(row), secretName)
     except KeyVaultError as exc:
@@ -479,7 +499,7 @@ async def list_arm_secrets(
 ) -> Response:
     """ARM: Secrets - List."""
     backend = backend_of(request)
-    row = _vault_or_404(backend, resourceGroupName, vaultName)
+    row = _vault_or_404(backend, subscriptionId, resourceGroupName, vaultName)
     rows = backend.secrets.objects.list_active(backend.vaults.ref(row))
     bodies = [_arm_secret(backend, row, v) for v in rows]
     return json_response({"value": bodies[:top] if top is not None else bodies})

@@ -10,18 +10,20 @@ tenant acts as subscription Owner.
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from vaultspec.twin.domain.access import OPERATIONS
 from vaultspec.twin.domain.backend import TwinBackend
-from vaultspec.twin.errors import ArmError
+from vaultspec.twin.errors import ArmError, KeyVaultError
 from vaultspec.twin.http.caller import (
+    API_VERSION_RE,
     VAULT_SUFFIX,
     DataPlaneCall,
     Unauthorized,
     authenticate,
     authorize,
     challenge_header,
+    check_api_version,
     vault_name_from_host,
 )
 from vaultspec.twin.tokens import InvalidToken, Principal
@@ -32,6 +34,7 @@ __all__ = [
     "DataPlane",
     "DataPlaneCall",
     "Unauthorized",
+    "api_version_param",
     "arm_principal",
     "authenticate",
     "authorize",
@@ -39,6 +42,7 @@ __all__ = [
     "bearer_token",
     "challenge_header",
     "data_plane_principal",
+    "vault_caller",
     "vault_name_of",
 ]
 
@@ -72,7 +76,7 @@ def bearer_token(request: Request) -> str | None:
 
 
 def data_plane_principal(request: Request) -> Principal:
-    principal = authenticate(backend_of(request), request.headers.get("authorization"))
+    principal = authenticate(backend_of(request), request.headers.get("authorization"), vault_name_of(request))
     request.state.principal = principal.object_id
     request.state.app_id = principal.app_id
     return principal
@@ -97,8 +101,35 @@ class DataPlane:
         object_name = request.path_params.get(self.object_param) if self.object_param else None
         state.object = object_name
         principal = data_plane_principal(request)
+        check_api_version(request.scope.get("query_string", b""))
         client = request.client.host if request.client else "127.0.0.1"
         return authorize(backend_of(request), principal, name, self.operation, object_name, client)
+
+
+def api_version_param(
+    api_version: str = Query(
+        ...,
+        alias="api-version",
+        pattern=f"^{API_VERSION_RE.pattern}$",
+        description="Key Vault REST api-version, e.g. 7.6 or 2025-07-01 (required)",
+    ),
+) -> None:
+    """Router dependency of the data plane: documents the required api-version (what `check_api_version`
+    enforces, with Key Vault's messages, after authentication)."""
+
+
+def vault_caller(request: Request) -> Principal:
+    """Dependency of data-plane calls that authorize nothing (a Managed HSM operation sent to a vault):
+    the caller is authenticated, the api-version is well formed and the vault exists (404 otherwise)."""
+    state = request.state
+    state.plane = "data"
+    name = vault_name_of(request)
+    state.vault = name
+    principal = data_plane_principal(request)
+    check_api_version(request.scope.get("query_string", b""))
+    if name is None or backend_of(request).vaults.active(name) is None:
+        raise KeyVaultError(404, "VaultNotFound", f"The vault '{name or ''}' does not exist.")
+    return principal
 
 
 def arm_principal(request: Request) -> Principal:

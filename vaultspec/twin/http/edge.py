@@ -2,7 +2,8 @@
 
 Plain ASGI (cheaper than Starlette's BaseHTTPMiddleware), in front of every request:
 
-- body (413) and header (431) size limits;
+- body (413) and header (431) size limits; more than one `Host` header, or none in HTTP/1.1, is 400
+  (RFC 9112 §3.2: the plane and vault are chosen by Host, so an ambiguous one must not be routed at all);
 - `//` collapsed (the SDK's empty version in `/keys/{name}//sign`), ARM segment casing normalised
   (ARM paths are case-insensitive);
 - `x-ms-request-id` on every answer;
@@ -63,6 +64,7 @@ _SLASHES = re.compile(r"/{2,}")
 _JSON_TYPE = (b"content-type", b"application/json; charset=utf-8")
 _TOO_LARGE = b'{"error":{"code":"RequestEntityTooLarge","message":"The request body is too large."}}'
 _HEADERS_TOO_LARGE = b'{"error":{"code":"RequestHeaderFieldsTooLarge","message":"Request headers are too large."}}'
+_BAD_HOST = b'{"error":{"code":"BadRequest","message":"An HTTP/1.1 request needs exactly one Host header."}}'
 
 
 def _canonical_arm_path(path: str) -> str:
@@ -111,15 +113,20 @@ class TwinEdge:
         started = time.perf_counter()
         header_bytes = 0
         host = b""
+        hosts = 0
         length = None
         for key, value in scope["headers"]:
             header_bytes += len(key) + len(value)
             if key == b"host":
                 host = value
+                hosts += 1
             elif key == b"content-length":
                 length = value
         if header_bytes > MAX_HEADER_BYTES:
             await _plain(send, 431, _HEADERS_TOO_LARGE)
+            return
+        if hosts > 1 or (hosts == 0 and scope.get("http_version") != "1.0"):
+            await _plain(send, 400, _BAD_HOST)
             return
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
             await _plain(send, 413, _TOO_LARGE)

@@ -29,8 +29,9 @@ from starlette.types import Receive, Scope
 from vaultspec.twin.domain.access import OPERATIONS
 from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.errors import ArmError, KeyVaultError, bad_parameter
-from vaultspec.twin.http.caller import Unauthorized, authenticate, authorize, challenge_header
+from vaultspec.twin.http.caller import Unauthorized, authenticate, authorize, challenge_header, check_api_version
 from vaultspec.twin.http.identity_token import IDENTITY_PATH, principal_for, token_answer
+from vaultspec.twin.http.json_body import LONE_SURROGATE, loads
 
 _SECRET_GET = re.compile(r"^/secrets/([0-9A-Za-z-]+)(?:/(?!versions$)([0-9A-Za-z]*))?$")
 _SIGN = re.compile(r"^/keys/([0-9A-Za-z-]+)/([0-9A-Za-z]*)/sign$")
@@ -67,9 +68,9 @@ async def _read_json(receive: Receive) -> Any:
         if not message.get("more_body"):
             break
     try:
-        return json.loads(b"".join(chunks) or b"null")
+        return loads(b"".join(chunks) or b"null")
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting ([[[[...]]]])
-        raise bad_parameter("The request body is not valid JSON.") from exc
+        raise bad_parameter(str(exc) if str(exc) == LONE_SURROGATE else "The request body is not valid JSON.") from exc
 
 
 async def hot_answer(
@@ -78,10 +79,10 @@ async def hot_answer(
     """The answer if the request on vault `vault` is a hot path; None leaves it to the routers."""
     method, path = scope["method"], scope["path"]
     if method == "GET":
-        match = _SECRET_GET.match(path)
+        match = _SECRET_GET.fullmatch(path)  # fullmatch: `$` would accept a trailing newline
         operation = "get_secret"
     elif method == "POST":
-        match = _SIGN.match(path)
+        match = _SIGN.fullmatch(path)
         operation = "sign"
     else:
         return None
@@ -92,8 +93,9 @@ async def hot_answer(
     state.update(plane="data", operation=_AUDIT_NAMES[operation], vault=vault, object=name)
     try:
         with backend.store.cache.snapshot():  # read-only from here: one generation check per request
-            principal = authenticate(backend, _header(scope, b"authorization"))
+            principal = authenticate(backend, _header(scope, b"authorization"), vault)
             state["principal"], state["app_id"] = principal.object_id, principal.app_id
+            check_api_version(scope.get("query_string", b""))
             client = scope.get("client")
             call = authorize(backend, principal, vault, operation, name, client[0] if client else "127.0.0.1")
             if operation == "get_secret":
@@ -112,7 +114,8 @@ async def hot_answer(
     except KeyVaultError as error:
         state["error_code"] = error.inner or error.code
         if isinstance(error, Unauthorized):
-            return _answer(error.status, error.body(), ((b"www-authenticate", challenge_header(backend).encode()),))
+            challenge = challenge_header(backend, vault).encode()
+            return _answer(error.status, error.body(), ((b"www-authenticate", challenge),))
         return _answer(error.status, error.body())
 
 
@@ -131,8 +134,8 @@ def identity_answer(scope: Scope, backend: TwinBackend, identity_header: str) ->
     if not resource:
         return None
     try:
-        object_id = principal_for(*(params.get(p) for p in _PRINCIPAL_PARAMS), backend.ids.default_object_id)
+        oid, app_id = principal_for(*(params.get(p) for p in _PRINCIPAL_PARAMS), backend.ids.default_object_id)
     except ArmError:
         return None
-    scope["state"].update(plane="identity", operation="GetToken", principal=object_id)
-    return _answer(200, token_answer(backend, resource, object_id))
+    scope["state"].update(plane="identity", operation="GetToken", principal=oid, app_id=app_id)
+    return _answer(200, token_answer(backend, resource, oid, app_id))

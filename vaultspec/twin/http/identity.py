@@ -5,7 +5,9 @@
 ManagedIdentityCredential expects. The token's audience is R exactly; its `oid` is the default
 identity's, or the GUID given as `client_id`, `object_id` or `principal_id` (any GUID is a
 principal: that is how tests and pipelines act as several identities). `mi_res_id` maps a user-assigned
-identity resource id to a stable GUID.
+identity resource id to a stable GUID. `client_id` with `object_id` (or `principal_id`) asks for a token
+of application `client_id` acting on behalf of principal `object_id` (`appid` != `oid`, what a
+compound-identity access policy entry requires). Tokens are only ever issued for the twin's own tenant.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from fastapi import APIRouter, Query, Request, Response
 
 from vaultspec.twin.http.auth import backend_of
 from vaultspec.twin.http.identity_token import IDENTITY_PATH, principal_for, token_answer
+from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.responses import json_response
 from vaultspec.twin.http.schemas import ArmErrorBody, IdentityErrorBody, TokenResponse, doc
 
-router = APIRouter(tags=["identity"])
+router = APIRouter(tags=["identity"], route_class=StrictJsonRoute)
 __all__ = ["IDENTITY_PATH", "router"]
 
 
@@ -52,6 +55,7 @@ async def get_token(
         )
     if not resource:
         return json_response({"error": "invalid_request", "error_description": "resource is required"}, 400)
-    object_id_value = principal_for(client_id, object_id, principal_id, mi_res_id, backend.ids.default_object_id)
-    request.state.principal = object_id_value
-    return json_response(token_answer(backend, resource, object_id_value))
+    oid, app_id = principal_for(client_id, object_id, principal_id, mi_res_id, backend.ids.default_object_id)
+    request.state.principal = oid
+    request.state.app_id = app_id
+    return json_response(token_answer(backend, resource, oid, app_id))

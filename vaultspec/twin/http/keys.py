@@ -6,7 +6,9 @@ Each handler names the Key Vault REST operation it implements. The latest versio
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, backend_of
+from vaultspec.twin.errors import bad_parameter
+from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, api_version_param, backend_of, vault_caller
+from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.models import (
     GetRandomBytesRequest,
     KeyCreateParameters,
@@ -30,11 +32,13 @@ from vaultspec.twin.http.schemas import (
     KeyOperationResult,
     KeyRotationPolicyOut,
     KeyVerifyResult,
-    RandomBytes,
     doc,
 )
+from vaultspec.twin.tokens import Principal
 
-router = APIRouter(tags=["keys"], responses=KV_ERRORS)
+router = APIRouter(
+    tags=["keys"], responses=KV_ERRORS, route_class=StrictJsonRoute, dependencies=[Depends(api_version_param)]
+)
 MAXRESULTS = Query(None, description="1..25 items per page")
 SKIPTOKEN = Query(None, alias="$skiptoken")
 
@@ -256,11 +260,20 @@ async def recover_deleted_key(
     return json_response(backend_of(request).keys.recover_deleted_key(call.vault, name))
 
 
-@router.post("/rng", responses={200: doc(RandomBytes)})
-async def get_random_bytes(
-    body: GetRandomBytesRequest,
-    request: Request,
-    call: DataPlaneCall = Depends(DataPlane("get_random_bytes", None)),
-) -> Response:
-    """Key Vault: Get Random Bytes (POST /rng)."""
-    return json_response(backend_of(request).keys.get_random_bytes(body.dump()))
+_RNG_ON_A_VAULT = (
+    "Random bytes (/rng) are a Managed HSM operation; a key vault does not serve them "
+    "(use https://<hsm>.managedhsm.azure.net)."
+)
+
+
+@router.post("/rng", responses={400: KV_ERRORS[400]})
+async def get_random_bytes(body: GetRandomBytesRequest, principal: Principal = Depends(vault_caller)) -> Response:
+    """Key Vault: Get Random Bytes (POST /rng), which keys.json describes for Managed HSM only: a key vault
+    answers 400 (the service's HTTP 400 the SDK passes through, Azure/azure-sdk-for-rust#1271)."""
+    raise bad_parameter(_RNG_ON_A_VAULT)
+
+
+@router.get("/rng", include_in_schema=False)
+async def get_random_bytes_by_get(principal: Principal = Depends(vault_caller)) -> Response:
+    """GET /rng is no operation anywhere: on a key vault it gets the same 400 as POST (the twin's choice)."""
+    raise bad_parameter(_RNG_ON_A_VAULT)

@@ -8,7 +8,10 @@ header line holds a connection, and the parser's buffer, for as long as it likes
   fully received, `READ_TIMEOUT_S`; when it passes, an unfinished head gets `408` and the
   connection closes; an unfinished body just closes (the handler is already running);
 - a head budget: more than `MAX_HEAD_BYTES` of request line + headers gets `431` and a close,
-  checked as bytes arrive, before the parser has buffered more than one extra read.
+  checked as bytes arrive, before the parser has buffered more than one extra read;
+- the keep-alive timeout after a request answered before its body was read: uvicorn cancels its idle
+  timer as the rest of the body arrives and never arms it again, so such a connection stayed open for as
+  long as the client liked; it is armed again once the body is in.
 
 Tests shorten the deadline with `VAULTSPEC_TWIN_READ_TIMEOUT_S`; the keep-alive timeout between
 requests is uvicorn's, set in `vaultspec.twin.server` (`VAULTSPEC_TWIN_IDLE_TIMEOUT_S`).
@@ -23,6 +26,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from vaultspec.twin.http.corked_protocol import CorkedWrites
+from vaultspec.twin.http.lingering_close import LingeringClose
 
 READ_TIMEOUT_S = float(os.environ.get("VAULTSPEC_TWIN_READ_TIMEOUT_S", "10"))
 MAX_HEAD_BYTES = 64 * 1024  # request line + headers; the ASGI edge refuses > 32 KiB of headers with 431 itself
@@ -39,6 +43,10 @@ class RequestReadLimits:
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
     cycle: Any
+    pipeline: Any
+    timeout_keep_alive: float
+    timeout_keep_alive_task: asyncio.TimerHandle | None
+    timeout_keep_alive_handler: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,6 +87,17 @@ class RequestReadLimits:
     def on_message_complete(self) -> None:
         self._cancel_deadline()
         super().on_message_complete()  # type: ignore[misc]
+        cycle = self.cycle
+        if cycle is not None and cycle.response_complete and not self.transport.is_closing():
+            # Answered before its body was read (a 413, a 401): uvicorn armed its keep-alive timer when the
+            # answer went out, and cancelled it as the body kept coming; idle from now on, so arm it again.
+            self._rearm_keep_alive()
+
+    def _rearm_keep_alive(self) -> None:
+        if self.timeout_keep_alive_task is None and not self.pipeline:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
     # -- deadline ---------------------------------------------------------------------------------
     def _arm_deadline(self) -> None:
@@ -100,8 +119,10 @@ class RequestReadLimits:
         self._cancel_deadline()
         if self._reading_head and (self.cycle is None or self.cycle.response_complete):
             self.transport.write(_plain_response(status))
-        self.transport.close()  # connection_lost tells a running handler that the client is gone
+        # at once, without a lingering close: connection_lost tells a running handler the client is gone
+        getattr(self.transport, "close_now", self.transport.close)()
 
 
-class TwinHttpProtocol(CorkedWrites, RequestReadLimits, HttpToolsProtocol):
-    """What `vaultspec.twin.server` serves with: httptools parsing, corked writes, the read limits."""
+class TwinHttpProtocol(CorkedWrites, LingeringClose, RequestReadLimits, HttpToolsProtocol):
+    """What `vaultspec.twin.server` serves with: httptools parsing, corked writes, a lingering close (clients
+    read an answer sent before their body was), the read limits."""

@@ -149,12 +149,6 @@ class KeyVerifyResult(_Shape):
     value: bool
 
 
-class RandomBytes(_Shape):
-    """RandomBytes"""
-
-    value: str
-
-
 class _Trigger(_Shape):
     timeAfterCreate: str | None = None
     timeBeforeExpiry: str | None = None

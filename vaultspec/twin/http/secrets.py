@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, backend_of
+from vaultspec.twin.http.auth import DataPlane, DataPlaneCall, api_version_param, backend_of
+from vaultspec.twin.http.json_body import StrictJsonRoute
 from vaultspec.twin.http.models import RestoreParameters, SecretSetParameters, SecretUpdateParameters
 from vaultspec.twin.http.paging import paged
 from vaultspec.twin.http.responses import KV_ERRORS, json_response
@@ -22,7 +23,9 @@ from vaultspec.twin.http.schemas import (
     doc,
 )
 
-router = APIRouter(tags=["secrets"], responses=KV_ERRORS)
+router = APIRouter(
+    tags=["secrets"], responses=KV_ERRORS, route_class=StrictJsonRoute, dependencies=[Depends(api_version_param)]
+)
 MAXRESULTS = Query(None, description="1..25 items per page")
 SKIPTOKEN = Query(None, alias="$skiptoken")
 

@@ -25,8 +25,6 @@ import copy
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.keyvault.keys import KeyClient
-from azure.keyvault.secrets import SecretClient
 
 from vaultspec.twin.provider.arm_client import ArmError
 from vaultspec.twin.provider.arm_types import API_VERSION_INPUT, ARM_TYPES, KEY, SECRET, VAULT, ArmResourceType
@@ -212,18 +210,16 @@ class ArmResource(ResourceType):
     async def _recover(self, request: Request, twin_: Twin) -> bool:
         """Recover the soft-deleted key or secret of this name (False when there is none to recover)."""
         vault, name = self._object_address(request.inputs, request)
-        url = twin_.vault_url(vault)
 
         def recover() -> bool:
-            verify = twin_.info.ca_bundle
             try:
                 if self.kind is KEY:
-                    with KeyClient(url, twin_.credential, connection_verify=verify) as keys:
+                    with twin_.key_client(vault) as keys:
                         if not keys.get_deleted_key(name).recovery_id:
                             return False
                         keys.begin_recover_deleted_key(name).wait()
                 else:
-                    with SecretClient(url, twin_.credential, connection_verify=verify) as secrets:
+                    with twin_.secret_client(vault) as secrets:
                         if not secrets.get_deleted_secret(name).recovery_id:
                             return False
                         secrets.begin_recover_deleted_secret(name).wait()
@@ -287,16 +283,14 @@ class ArmResource(ResourceType):
     async def _delete_object(self, request: Request, twin_: Twin) -> None:
         """Keys and secrets: the data plane's DELETE (soft delete), as the deploying identity."""
         vault, name = self._object_address(request.inputs or self.kind.path_values(request.id), request)
-        url = twin_.vault_url(vault)
 
         def delete() -> None:
-            verify = twin_.info.ca_bundle
             try:
                 if self.kind is KEY:
-                    with KeyClient(url, twin_.credential, connection_verify=verify) as keys:
+                    with twin_.key_client(vault) as keys:
                         keys.begin_delete_key(name).wait()
                 else:
-                    with SecretClient(url, twin_.credential, connection_verify=verify) as secrets:
+                    with twin_.secret_client(vault) as secrets:
                         secrets.begin_delete_secret(name).wait()
             except ResourceNotFoundError:
                 return  # already gone: deleting is done

@@ -275,14 +275,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     async def Diff(self, request: Any, context: Any) -> Any:
         async def diff() -> Any:
             handler = self._type(request.urn)
-            call = Request(
-                urn=request.urn,
-                id=request.id,
-                inputs=unmarshal(request.news),
-                old_inputs=unmarshal(request.old_inputs),
-                state=unmarshal(request.olds),
-            )
-            result = await handler.diff(call)
+            result = await handler.diff(_changing(request))
             detailed = {
                 path: provider_pb2.PropertyDiff(kind=_KINDS[(kind, path in result.replaces)], inputDiff=True)
                 for path, kind in result.changes.items()
@@ -327,15 +320,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     async def Update(self, request: Any, context: Any) -> Any:
         async def update() -> Any:
             handler = self._type(request.urn)
-            call = Request(
-                urn=request.urn,
-                id=request.id,
-                inputs=unmarshal(request.news),
-                old_inputs=unmarshal(request.old_inputs),
-                state=unmarshal(request.olds),
-                preview=request.preview,
-            )
-            result = await handler.update(call)
+            result = await handler.update(_changing(request, preview=request.preview))
             return provider_pb2.UpdateResponse(properties=marshal(result.properties, result.secret_paths))
 
         return await self._guard(context, update())
@@ -353,6 +338,18 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             return empty_pb2.Empty()
 
         return await self._guard(context, delete())
+
+
+def _changing(request: Any, *, preview: bool = False) -> Request:
+    """A Diff or Update request: the new inputs against the old inputs and the old state."""
+    return Request(
+        urn=request.urn,
+        id=request.id,
+        inputs=unmarshal(request.news),
+        old_inputs=unmarshal(request.old_inputs),
+        state=unmarshal(request.olds),
+        preview=preview,
+    )
 
 
 def _secret_paths(struct: struct_pb2.Struct) -> tuple[str, ...]:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from azure.identity import ManagedIdentityCredential
+from azure.keyvault.keys import KeyClient
+from azure.keyvault.secrets import SecretClient
 
 from vaultspec import localhost
 from vaultspec.twin.provider.arm_client import ARM_SCOPE, ArmClient
@@ -49,6 +51,13 @@ class Twin:
 
     def vault_url(self, vault_name: str) -> str:
         return self.info.vault_url(vault_name)
+
+    def key_client(self, vault_name: str) -> KeyClient:
+        """The data plane's key client of a vault, as the deploying identity."""
+        return KeyClient(self.vault_url(vault_name), self.credential, connection_verify=self.info.ca_bundle)
+
+    def secret_client(self, vault_name: str) -> SecretClient:
+        return SecretClient(self.vault_url(vault_name), self.credential, connection_verify=self.info.ca_bundle)
 
     def client_config(self) -> dict[str, str]:
         """What `authorization:getClientConfig` answers: the identity in the deploying token's claims."""
