@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +14,19 @@ from vaultspec.engine.recording import RenderedResource, Rendering
 from vaultspec.engine.render import render_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-STACKS = ROOT / "stacks"
+
+
+def _clean_project() -> Path:
+    """The repository's Pulumi project as a fresh clone has it, without machine-local stack config
+    (`make up` writes Pulumi.dev.yaml, whose secure values a plan reads as placeholders)."""
+    folder = Path(tempfile.mkdtemp(prefix="vaultspec-project-"))
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, folder / name)
+    shutil.copytree(ROOT / "stacks", folder / "stacks")
+    return folder
+
+
+STACKS = _clean_project() / "stacks"
 
 APP = "6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
 GROUP = "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 from vaultspec.twin.domain.backend import TwinBackend
 from vaultspec.twin.errors import ArmError, KeyVaultError
 from vaultspec.twin.http import arm_cloud, arm_managed_hsms, arm_records, arm_vaults, identity, keys, secrets
+from vaultspec.twin.http.arm_paths import arm_path_exists
 from vaultspec.twin.http.auth import Unauthorized, challenge_header, data_plane_principal, vault_name_of
 from vaultspec.twin.http.edge import MAX_BODY_BYTES, MAX_HEADER_BYTES, TwinEdge
 from vaultspec.twin.http.json_body import BodyRejected, StrictJsonRoute
@@ -88,6 +89,15 @@ def create_routers(backend: TwinBackend, identity_header: str) -> FastAPI:
     lax = [r.path for r in app.routes if isinstance(r, APIRoute) and not isinstance(r, StrictJsonRoute)]
     if lax:  # every body goes through json_body.loads (no lone surrogates reach the domain)
         raise TypeError(f"routes must be StrictJsonRoute: {lax}")
+    unresolved = [
+        r.path
+        for r in app.routes
+        if isinstance(r, APIRoute)
+        and ("{subscriptionId}" in r.path or "{scope" in r.path)
+        and arm_path_exists not in {d.call for d in r.dependant.dependencies}
+    ]
+    if unresolved:  # a route naming a subscription or scope must resolve it exactly (or 400/404) first
+        raise TypeError(f"ARM routes must depend on arm_path_exists: {unresolved}")
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document without its 422 responses: the twin answers 400 instead."""

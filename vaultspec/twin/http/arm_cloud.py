@@ -15,7 +15,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from vaultspec.twin.domain.cloud import metadata_document, subscription_body, tenant_body
-from vaultspec.twin.errors import ArmError
+from vaultspec.twin.http.arm_paths import arm_path_exists
 from vaultspec.twin.http.auth import arm_principal, backend_of
 from vaultspec.twin.http.responses import ARM_ERRORS, json_response
 from vaultspec.twin.http.schemas import (
@@ -52,14 +52,14 @@ async def list_subscriptions(request: Request) -> Response:
     )
 
 
-@router.get("/subscriptions/{subscriptionId}", dependencies=_AUTHENTICATED, responses={200: doc(Subscription)})
+@router.get(
+    "/subscriptions/{subscriptionId}",
+    dependencies=[*_AUTHENTICATED, Depends(arm_path_exists)],
+    responses={200: doc(Subscription)},
+)
 async def get_subscription(subscriptionId: str, request: Request) -> Response:
-    """ARM: Subscriptions - Get (404 SubscriptionNotFound for any other id)."""
+    """ARM: Subscriptions - Get (400 InvalidSubscriptionId, 404 SubscriptionNotFound for any other id)."""
     ids = backend_of(request).ids
-    if subscriptionId.lower() != ids.subscription_id.lower():
-        raise ArmError(
-            404, "SubscriptionNotFound", f"The subscription '{subscriptionId}' could not be found.", subscriptionId
-        )
     return json_response(subscription_body(ids.subscription_id, ids.tenant_id))
 
 

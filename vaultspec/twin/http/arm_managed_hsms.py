@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from vaultspec.twin.http.arm_paths import arm_path_exists
 from vaultspec.twin.http.auth import arm_principal
 from vaultspec.twin.http.responses import ARM_ERRORS, json_response
 from vaultspec.twin.http.schemas import ManagedHsmListResult, doc
 
-router = APIRouter(tags=["arm-keyvault"], responses=ARM_ERRORS, dependencies=[Depends(arm_principal)])
+router = APIRouter(
+    tags=["arm-keyvault"], responses=ARM_ERRORS, dependencies=[Depends(arm_principal), Depends(arm_path_exists)]
+)
 SUB = "/subscriptions/{subscriptionId}"
 _EMPTY = {200: doc(ManagedHsmListResult)}
 
