@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
-from vaultspec.engine.workspace import TwinWorkspace
+from vaultspec.engine.workspace import ConfigSetting, TwinWorkspace
 from vaultspec.twin.server import TwinInfo, stop
 from vaultspec.twin.testing import key_client, mgmt_client, secret_client
 
@@ -355,3 +355,18 @@ def test_a_secret_source_that_is_not_set_stops_up_before_any_write(twin, tmp_pat
     )
     assert "nothing was applied" in done.stdout
     assert len(arm_writes(twin)) == writes_before
+
+
+@pytest.mark.timeout(420)
+def test_hooks_never_wait_for_the_threads_the_sdk_blocks_in_registrations(twin, tmp_path, monkeypatch):
+    """At `--parallel 1` the SDK's executor has 4 threads, all soon blocked in registrations the engine answers
+    only after their hooks: a hook that needed one of them (aiohttp resolves names in it) would hang for ever."""
+    spec = write(tmp_path, spec_text("e2e-busy-kv", extra_key=True), "dev-busy.yaml")
+    for name, value in engine_env().items():
+        monkeypatch.setenv(name, value)
+    workspace = workspace_of(twin, spec, "dev-busy")
+    stack = workspace.stack()
+    workspace.set_config(stack, [ConfigSetting("vaultspec:dbPassword", CANARY_CONFIG, secret=True)])
+    result = stack.up(parallel=1, show_secrets=False)
+    assert result.summary.result == "succeeded"
+    assert result.summary.resource_changes.get("create", 0) >= 10

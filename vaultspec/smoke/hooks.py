@@ -34,7 +34,9 @@ The vault URL comes only from non-secret identifiers in `args.new_outputs` (raw 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -43,6 +45,7 @@ from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 from vaultspec.smoke.options import SmokeOptions, default_options
+from vaultspec.smoke.results import SmokeReport
 from vaultspec.smoke.runner import run_smoke
 from vaultspec.spec.model import Key, Secret, Vault
 
@@ -167,14 +170,9 @@ class SmokeHooks:
         return f"https://{vault_name.lower()}.{self.dns_suffix}" if vault_name else None
 
     async def smoke(self, vault_url: str, object_name: str, urn: str | None = None) -> None:
-        credential = self.credential() if self.credential is not None else None
-        try:
-            options = self.options.model_copy(update={"only": frozenset({object_name}), "check_grants": False})
-            report = await run_smoke(vault_url, self.vault, credential, options)
-        finally:
-            close = getattr(credential, "close", None)
-            if close is not None:
-                await close()
+        options = self.options.model_copy(update={"only": frozenset({object_name}), "check_grants": False})
+        loop = asyncio.get_running_loop()
+        report = await loop.run_in_executor(_SMOKE_THREADS, self._smoke_in_own_loop, vault_url, options)
         if not report.passed:
             failures = "; ".join(f"{c.check}: {c.detail}" for c in report.failures)
             raise SmokeHookFailed(f"smoke of {object_name} in vault {self.vault.name} failed: {failures}")
@@ -184,6 +182,30 @@ class SmokeHooks:
             f"smoke of {object_name} passed: {report.count('passed')} checks passed, {report.count('skipped')} skipped",
             resource,
         )
+
+    def _smoke_in_own_loop(self, vault_url: str, options: SmokeOptions) -> SmokeReport:
+        """`run_smoke` in a thread and event loop of its own, so nothing it does needs the program's.
+
+        The engine runs an after-hook before it answers the resource's registration, and the Pulumi SDK
+        makes each registration a blocking call in a thread of the program loop's default executor (32
+        threads at `--parallel 8`). With many resources in flight every one of those threads waits for
+        the engine, which waits for this hook: anything here that needed that executor (aiohttp resolves
+        host names in it) would wait for ever. A loop of its own has an executor of its own.
+        """
+
+        async def run() -> SmokeReport:
+            credential = self.credential() if self.credential is not None else None
+            try:
+                return await run_smoke(vault_url, self.vault, credential, options)
+            finally:
+                close = getattr(credential, "close", None)
+                if close is not None:
+                    await close()
+
+        return asyncio.run(run())
+
+
+_SMOKE_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vaultspec-smoke-hook")
 
 
 def _camel(value: Any) -> Any:
