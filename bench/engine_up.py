@@ -10,7 +10,9 @@ Measured in one run, wall seconds, each deployment into a fresh twin and an empt
   rendering), `pulumi up` through the Automation API with the same CLI, language host and twin
   provider plugins;
 - vaultspec: the vaultspec program (spec loading, components, a smoke hook on every key and secret)
-  with `--policy-pack policies`, the same `pulumi up`;
+  with `--policy-pack policies`, the same `pulumi up`; and, to tell where the difference goes, the
+  program alone (no hooks, no policy pack) and the program with the policy pack but no hooks, each
+  into a twin and a stack of its own;
 - `vaultspec up` of the same spec when nothing changed (preview with the policy pack and refresh, then
   `up --refresh`, no smoke), and the smoke of every vault that follows it in a full `vaultspec up`.
 
@@ -73,6 +75,12 @@ for r in resources:
         r["type"], r["name"], value(r["inputs"]), pulumi.ResourceOptions(depends_on=deps, version=r["version"])
     )
 '''
+
+
+PROGRAM_WITHOUT_HOOKS = """from vaultspec.program import run
+
+run()
+"""
 
 
 def vault_yaml(index: int) -> str:
@@ -179,7 +187,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="engine-bench-"))
     spec = root / "dev-engine-bench.yaml"
     spec.write_text(generate(args.vaults))
-    twins = {name: start_background(root / f"twin-{name}") for name in ("bare", "vaultspec")}
+    names = ("bare", "program", "policy", "vaultspec")
+    twins = {name: start_background(root / f"twin-{name}") for name in names}
     os.environ.update({"BENCH_TOKEN": TOKEN, "BENCH_DB": DB})
     try:
         bare = TwinWorkspace(
@@ -191,15 +200,27 @@ def main() -> None:
         (project / "resources.json").write_text(json.dumps(resources))
         (project / "__main__.py").write_text(BARE_PROGRAM)
         bare_stack = bare.stack()
-        ours = TwinWorkspace(
-            spec_path=spec, stack_name="dev-engine-bench", data_dir=root / "twin-vaultspec", twin=twins["vaultspec"]
-        )
-        stack = ours.stack()
-        ours.set_config(stack, [ConfigSetting("vaultspec:dbPassword", DB, secret=True)])
+        stacks = {}
+        for name in names[1:]:
+            workspace = TwinWorkspace(
+                spec_path=spec, stack_name="dev-engine-bench", data_dir=root / f"twin-{name}", twin=twins[name]
+            )
+            stacks[name] = workspace.stack()
+            workspace.set_config(stacks[name], [ConfigSetting("vaultspec:dbPassword", DB, secret=True)])
+            if name != "vaultspec":  # the program without its smoke hooks
+                (Path(workspace.project_dir) / "__main__.py").write_text(PROGRAM_WITHOUT_HOOKS)
         t_bare = timed("bare program, pulumi up", lambda: bare_stack.up(show_secrets=False))
+        t_program = timed(
+            "vaultspec program alone (no policy pack, no hooks), pulumi up",
+            lambda: stacks["program"].up(show_secrets=False),
+        )
+        t_policy = timed(
+            "vaultspec program + policy pack (no hooks), pulumi up",
+            lambda: stacks["policy"].up(policy_packs=[str(POLICY_PACK)], show_secrets=False),
+        )
         t_ours = timed(
             "vaultspec program + policy pack + hooks, pulumi up",
-            lambda: stack.up(policy_packs=[str(POLICY_PACK)], show_secrets=False),
+            lambda: stacks["vaultspec"].up(policy_packs=[str(POLICY_PACK)], show_secrets=False),
         )
         command = [sys.executable, "-m", "vaultspec", "up", str(spec), "--data", str(root / "twin-vaultspec")]
         t_same = timed(
@@ -211,6 +232,10 @@ def main() -> None:
             lambda: subprocess.run(command, check=True, capture_output=True),
         )
         print(f"ratio vaultspec / bare: {t_ours / t_bare:.2f}x (goal <= 1.3x)")
+        print(
+            f"  of which: program {t_program / t_bare:.2f}x, + policy pack {t_policy / t_bare:.2f}x, "
+            f"+ hooks {t_ours / t_bare:.2f}x"
+        )
         print(f"no-change vaultspec up: {t_same:.1f} s (goal <= 10 s); with smoke of every vault: {t_full:.1f} s")
     finally:
         for name in twins:

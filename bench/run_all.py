@@ -18,6 +18,7 @@ BENCHMARKS = (
     "twin_secret_get.py",
     "twin_sign.py",
     "smoke_concurrency.py",
+    "engine_up.py",
 )
 
 

@@ -37,6 +37,7 @@ from vaultspec.components.hooks import HookTarget, ObjectHookFactory, bind_hooks
 from vaultspec.components.imported_keys import ImportedKey, create_imported_key
 from vaultspec.components.keys import create_key
 from vaultspec.components.secrets import create_secret, secret_uri
+from vaultspec.components.type_aliases import without_type_aliases
 from vaultspec.components.validation import ComponentArgsError, merged_tags, require, waiver_tags
 from vaultspec.components.vault import create_vault, vault_properties, vault_uri
 
@@ -65,6 +66,8 @@ class KeyVault(pulumi.ComponentResource):
         *,
         hooks: ObjectHookFactory | None = None,
     ) -> None:
+        # children inherit the component's transformations: no azure-native version aliases (type_aliases.py)
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[without_type_aliases]))
         super().__init__(KEY_VAULT_TYPE, name, None, opts)
         where = f"KeyVault '{name}'"
         vault_name = args.get("vault_name") or name

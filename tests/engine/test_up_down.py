@@ -370,3 +370,29 @@ def test_hooks_never_wait_for_the_threads_the_sdk_blocks_in_registrations(twin, 
     result = stack.up(parallel=1, show_secrets=False)
     assert result.summary.result == "succeeded"
     assert result.summary.resource_changes.get("create", 0) >= 10
+
+
+def test_a_stack_deployed_with_azure_natives_version_aliases_is_unchanged_without_them(twin, tmp_path, monkeypatch):
+    """Stacks deployed before KeyVault dropped its children's version aliases (components/type_aliases.py) see
+    no change, in either direction: the aliases could never match a child of the component."""
+    spec = write(tmp_path, spec_text("e2e-alias-kv", with_generated=False), "dev-alias.yaml")
+    for name, value in engine_env().items():
+        monkeypatch.setenv(name, value)
+    workspace = workspace_of(twin, spec, "dev-alias")
+    program = Path(workspace.project_dir) / "__main__.py"
+    with_aliases = (
+        "import vaultspec.components.keyvault as keyvault\n"
+        "keyvault.without_type_aliases = lambda args: None  # the component as it was: every alias registered\n"
+        "from vaultspec.program import run\n\nrun()\n"
+    )
+    without_aliases = "from vaultspec.program import run\n\nrun()\n"
+    stack = workspace.stack()
+    workspace.set_config(stack, [ConfigSetting("vaultspec:dbPassword", CANARY_CONFIG, secret=True)])
+    program.write_text(with_aliases)
+    created = stack.up(show_secrets=False)
+    assert created.summary.result == "succeeded" and created.summary.resource_changes.get("create", 0) >= 8
+    program.write_text(without_aliases)
+    assert set(stack.preview().change_summary) == {"same"}
+    assert set(stack.up(show_secrets=False).summary.resource_changes) == {"same"}
+    program.write_text(with_aliases)
+    assert set(stack.preview().change_summary) == {"same"}

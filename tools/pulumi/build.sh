@@ -80,7 +80,7 @@ patched_pkg() {  # patched_pkg MODULE_DIR: ./pkg, a copy of the pkg module with 
   go mod edit -replace github.com/pulumi/pulumi/pkg/v3=./pkg
 }
 
-echo "pulumi: building the CLI v$VERSION from Go modules (cold: about 6 minutes on 2 cores) ..."
+echo "pulumi: building the CLI v$VERSION from Go modules (cold: about 4 minutes on 2 cores) ..."
 wrapper "$SRC/cli" vaultspec.local/pulumi-cli github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 (cd "$SRC/cli" && quietly get.log go get "github.com/pulumi/pulumi/pkg/v3@v$VERSION" "github.com/pulumi/pulumi/sdk/v3@v$VERSION" \
   && go build -trimpath -tags "$TAGS" -ldflags "-s -w -X $LDFLAGS_VERSION=v$VERSION" -o "$OUT/" \

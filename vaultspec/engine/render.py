@@ -24,7 +24,9 @@ poll every pending Output on each loop turn, which is quadratic); (2) the pure t
 pulumi-azure-native attaches to every resource (~20 versioned type tokens, for state migration)
 are dropped, because the SDK turns each into a chain of Outputs and there is no prior state
 offline; aliases a program declares with a name, parent, stack or project are kept.
-`drop_type_aliases=False` renders with them.
+`drop_type_aliases=False` renders with them. (The `KeyVault` component drops them from its own
+children everywhere, under the real engine too: components/type_aliases.py says why that is safe;
+this harness does the same for any other resource a rendered program registers.)
 """
 
 from __future__ import annotations
@@ -36,12 +38,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pulumi
 from pulumi.runtime import config as pulumi_config
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import register_stack_transformation, run_in_stack, wait_for_rpcs
 
+from vaultspec.components.type_aliases import without_type_aliases
 from vaultspec.engine.azure_mock import AzureMockBackend, IdentityFunctions
 from vaultspec.engine.recording import Backend, RecordingEngine, RecordingMonitor, Rendering, ordered
 from vaultspec.engine.stackconfig import StackConfig, apply_environment, project_name, read_stack_config
@@ -94,32 +96,12 @@ def render(
     return outcome["rendering"]
 
 
-def _without_type_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-    """Drop aliases that only name another type (SDK version aliases); keep any a program declared."""
-    aliases = args.opts.aliases
-    if not aliases:
-        return None
-    kept = [a for a in aliases if not _is_type_alias(a)]
-    if len(kept) == len(aliases):
-        return None
-    opts = args.opts._copy()
-    opts.aliases = kept or None
-    return pulumi.ResourceTransformationResult(args.props, opts)
-
-
-def _is_type_alias(alias: Any) -> bool:
-    if not isinstance(alias, pulumi.Alias):
-        return False
-    others = (alias.name, alias.parent, alias.stack, alias.project)
-    return alias.type_ is not ... and all(value is ... for value in others)
-
-
 def _settled(program: Callable[[], Any], drop_type_aliases: bool) -> Callable[[], Any]:
     """`program`, then one loop turn (the registration RPCs start) and a wait for them (see Speed)."""
 
     async def run() -> None:
         if drop_type_aliases:
-            register_stack_transformation(_without_type_aliases)
+            register_stack_transformation(without_type_aliases)
         result = program()
         if inspect.isawaitable(result):
             await result

@@ -72,5 +72,5 @@ def find_cli() -> PulumiCli:
     tried = f"; found {', '.join(seen)}" if seen else ""
     raise ToolchainError(
         f"no Pulumi CLI at v{pin} or later{tried}. Build it from Go modules with `make pulumi` "
-        f"(needs Go and the Go module proxy; about 6 minutes cold), or put pulumi >= {pin} on PATH"
+        f"(needs Go and the Go module proxy; about 4 minutes cold), or put pulumi >= {pin} on PATH"
     )
