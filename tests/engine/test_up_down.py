@@ -204,29 +204,53 @@ def test_a_key_that_differs_from_the_spec_is_refused_before_any_write(twin, vaul
     assert changed.code == 1 and "properties.curveName" in " ".join(changed.output.split())
 
 
-def test_a_failing_smoke_hook_fails_up_and_names_the_check(twin, vaultspec, tmp_path):
-    spec = write(tmp_path, spec_text("e2e-hook-kv"), "dev-hook.yaml")
-    assert vaultspec("up", spec=spec).code == 0
+def revoke_deployer_vault_roles(twin: TwinInfo, vault: str) -> None:
+    """Sabotage out of band: the deployer loses its vault-scope data-plane roles (ARM still lets it write)."""
     from azure.mgmt.authorization import AuthorizationManagementClient
 
     from vaultspec.twin.testing import client_options, credential
 
-    vault_id = (
-        f"/subscriptions/{twin.subscription_id}/resourceGroups/rg-e2e/providers/Microsoft.KeyVault/vaults/e2e-hook-kv"
-    )
+    group = f"/subscriptions/{twin.subscription_id}/resourceGroups/rg-e2e"
+    vault_id = f"{group}/providers/Microsoft.KeyVault/vaults/{vault}"
     with AuthorizationManagementClient(
         credential(twin), twin.subscription_id, base_url=twin.arm_url, **client_options(twin)
     ) as authz:
         for assignment in authz.role_assignments.list_for_scope(vault_id):
             if assignment.principal_id == twin.default_object_id and assignment.scope.lower() == vault_id.lower():
-                authz.role_assignments.delete_by_id(assignment.id)  # sabotage: the deployer loses its crypto rights
+                authz.role_assignments.delete_by_id(assignment.id)
+
+
+def test_a_failing_smoke_hook_fails_up_and_names_the_check(twin, vaultspec, tmp_path):
+    """after_create: a key added to a vault whose deployer was sabotaged out of band fails its smoke hook."""
+    spec = write(tmp_path, spec_text("e2e-hook-kv"), "dev-hook.yaml")
+    assert vaultspec("up", spec=spec).code == 0
+    revoke_deployer_vault_roles(twin, "e2e-hook-kv")
     spec.write_text(spec_text("e2e-hook-kv", extra_key=True))
-    failed = vaultspec("up", "--no-refresh", spec=spec)
+    failed = vaultspec("up", "--no-refresh", spec=spec)  # a refresh would see the roles gone and put them back
     assert failed.code == 1, failed.output
     (hook,) = [h for h in failed.report["hooks"] if not h["passed"]]
     assert hook["name"] == "e2e-hook-kv/keys/extra"
     assert "smoke of keys/extra in vault e2e-hook-kv failed" in hook["message"]
     assert "Forbidden" in hook["message"]  # the failing check and why
+
+
+def test_a_secret_update_after_out_of_band_sabotage_fails_its_smoke_hook(twin, vaultspec, tmp_path):
+    """after_update: the secret's ARM update goes through, then its hook proves the data plane and fails the up.
+
+    (Keys have no update: every change to an existing key is a replacement, which `up` refuses before any write.)
+    """
+    spec = write(tmp_path, spec_text("e2e-hookup-kv", with_generated=False), "dev-hookup.yaml")
+    assert vaultspec("up", spec=spec).code == 0
+    revoke_deployer_vault_roles(twin, "e2e-hookup-kv")
+    spec.write_text(spec_text("e2e-hookup-kv", with_generated=False, content_type="application/json"))
+    failed = vaultspec("up", "--no-refresh", spec=spec)
+    assert failed.code == 1, failed.output
+    (hook,) = [h for h in failed.report["hooks"] if not h["passed"]]
+    assert hook["name"] == "e2e-hookup-kv/secrets/api-token"
+    assert "smoke of secrets/api-token in vault e2e-hookup-kv failed" in hook["message"]
+    assert "Forbidden" in hook["message"]
+    with mgmt_client(twin) as arm:  # the update itself landed (ARM); only its proof on the data plane failed
+        assert arm.secrets.get("rg-e2e", "e2e-hookup-kv", "api-token").properties.content_type == "application/json"
 
 
 def test_a_twin_that_is_not_running_is_started_in_the_background(tmp_path, pulumi_cli):
