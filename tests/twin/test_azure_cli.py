@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.twin.azure_cli_venv import AZURE_CLI_VERSION, ensure_azure_cli
+from tests.twin.hosts import ensure_resolvable
 from vaultspec.twin import server
 
 BIN = Path(sys.executable).parent
@@ -110,23 +111,10 @@ def _eval_twin_az(az: Path, data: Path) -> dict[str, str]:
     return dict(pairs)
 
 
-def _resolves(host: str) -> bool:
-    """Whether the system resolver knows `host`, asked from a fresh interpreter (this one may have
-    `vaultspec.localhost` installed, which `az` does not)."""
-    probe = f"import socket; socket.getaddrinfo({host!r}, 443)"
-    return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=60).returncode == 0
-
-
 @pytest.fixture(scope="module")
 def session(az: Path, served: tuple[Path, str]) -> AzSession:
     data, _ = served
-    if not _resolves(f"{VAULT}.vault.localhost"):  # no systemd-resolved: the README's /etc/hosts step
-        hosts = _vaultspec("twin", "hosts", VAULT, "--write", check=False)
-        assert hosts.returncode == 0, (
-            f"{VAULT}.vault.localhost does not resolve and `vaultspec twin hosts --write` could not update "
-            "/etc/hosts; this test needs root there (CI runs as root): " + hosts.stderr
-        )
-    assert _resolves(f"{VAULT}.vault.localhost")
+    ensure_resolvable(VAULT)  # no systemd-resolved: the README's /etc/hosts step
     _eval_twin_az(az, data)
     return AzSession(az, _eval_twin_az(az, data))  # the second eval finds the cloud registered: updates it
 
